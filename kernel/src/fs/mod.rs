@@ -1,0 +1,72 @@
+//! The VFS: a ramfs root with Linux mode bits, owners and extended attributes, procfs
+//! mounted on /proc, pipes, open files and descriptor tables.
+
+pub mod file;
+pub mod namei;
+pub mod open;
+pub mod pipe;
+pub mod proc;
+pub mod ramfs;
+pub mod read_write;
+pub mod stat;
+pub mod sysctl;
+pub mod xattr;
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use proc::ProcNode;
+
+/// An inode number in the ramfs.
+pub type Ino = u64;
+/// A pipe's id.
+pub type PipeId = u64;
+
+/// What an open file or a path refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Node {
+    /// A ramfs inode.
+    Ram(Ino),
+    /// A procfs entry (generated on demand).
+    Proc(ProcNode),
+    /// One end of a pipe.
+    Pipe(PipeId),
+}
+
+/// Permission bits `inode_permission` is asked for.
+pub const MAY_EXEC: u32 = 1;
+pub const MAY_WRITE: u32 = 2;
+pub const MAY_READ: u32 = 4;
+
+/// A ramfs inode.
+#[derive(Clone, Debug)]
+pub struct Inode {
+    pub ino: Ino,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub nlink: u32,
+    pub data: InodeData,
+    /// Extended attributes (`security.capability`…).
+    pub xattrs: xattr::Xattrs,
+    pub atime: u64,
+    pub mtime: u64,
+    pub ctime: u64,
+}
+
+/// The contents of a ramfs inode.
+#[derive(Clone, Debug)]
+pub enum InodeData {
+    /// A regular file's bytes.
+    Reg(Vec<u8>),
+    /// A directory: entries by name, and the parent directory (itself for the root).
+    Dir { entries: BTreeMap<Vec<u8>, Ino>, parent: Ino },
+}
+
+/// The mounted filesystems.
+#[derive(Debug)]
+pub struct Vfs {
+    pub ram: ramfs::Ramfs,
+    /// The ramfs directory procfs is mounted on.
+    pub proc_mountpoint: Ino,
+    pub sysctl: sysctl::Sysctl,
+}

@@ -1,0 +1,178 @@
+//! Path walking (`fs/namei.c`): dirfd handling, search permission on every directory,
+//! procfs crossing, and `generic_permission`.
+
+use super::proc::ProcNode;
+use super::ramfs::ROOT_INO;
+use super::{Inode, InodeData, Ino, Node, MAY_EXEC, MAY_READ, MAY_WRITE};
+use crate::hal::Hal;
+use crate::kernel::{Kernel, Pid};
+use crate::security::commoncap::capable;
+use crate::security::cred::Cred;
+use crate::uapi::capability::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
+use crate::uapi::fcntl::{AT_FDCWD, NAME_MAX, PATH_MAX};
+use crate::uapi::stat::{S_IFDIR, S_IFMT};
+use crate::uapi::Errno;
+use alloc::vec::Vec;
+
+/// `generic_permission` on a mode/owner triple.
+pub fn generic_permission(cred: &Cred, mode: u32, uid: u32, gid: u32, mask: u32) -> Result<(), Errno> {
+    let mut m = mode;
+    if cred.fsuid == uid {
+        m >>= 6;
+    } else if cred.in_group(gid) {
+        m >>= 3;
+    }
+    let mask = mask & (MAY_READ | MAY_WRITE | MAY_EXEC);
+    if mask & !m & 7 == 0 {
+        return Ok(());
+    }
+    if mode & S_IFMT == S_IFDIR {
+        if capable(cred, CAP_DAC_OVERRIDE) {
+            return Ok(());
+        }
+        if mask & MAY_WRITE == 0 && capable(cred, CAP_DAC_READ_SEARCH) {
+            return Ok(());
+        }
+        return Err(Errno::EACCES);
+    }
+    // Read/write are always overridable; exec only when some exec bit is set.
+    if (mask & MAY_EXEC == 0 || mode & 0o111 != 0) && capable(cred, CAP_DAC_OVERRIDE) {
+        return Ok(());
+    }
+    if mask == MAY_READ && capable(cred, CAP_DAC_READ_SEARCH) {
+        return Ok(());
+    }
+    Err(Errno::EACCES)
+}
+
+/// `inode_permission` on a ramfs inode.
+pub fn inode_permission(cred: &Cred, inode: &Inode, mask: u32) -> Result<(), Errno> {
+    generic_permission(cred, inode.mode, inode.uid, inode.gid, mask)
+}
+
+/// The result of walking all but the last component.
+#[derive(Debug)]
+pub struct Parent {
+    /// The directory that holds (or would hold) the last component.
+    pub dir: Node,
+    /// The last component (may be `.` or `..`; empty for `/`).
+    pub last: Vec<u8>,
+    /// The path ended in `/`.
+    pub trailing_slash: bool,
+}
+
+fn is_dir_node<H: Hal>(k: &Kernel<H>, n: Node) -> bool {
+    match n {
+        Node::Ram(ino) => k.vfs.ram.get(ino).is_some_and(|i| matches!(i.data, InodeData::Dir { .. })),
+        Node::Proc(p) => p.is_dir(),
+        Node::Pipe(_) => false,
+    }
+}
+
+impl<H: Hal> Kernel<H> {
+    /// Reads a path argument: `EFAULT`, `ENAMETOOLONG` past `PATH_MAX`.
+    pub fn getname(&mut self, pid: Pid, addr: u64) -> Result<Vec<u8>, Errno> {
+        self.strncpy_from_user(pid, addr, PATH_MAX)?.ok_or(Errno::ENAMETOOLONG)
+    }
+
+    /// The directory a relative path starts at: cwd for `AT_FDCWD`, else `dirfd`'s file,
+    /// which must be a directory.
+    pub fn dirfd_start(&self, pid: Pid, dirfd: i32) -> Result<Node, Errno> {
+        if dirfd == AT_FDCWD {
+            let fs = self.task(pid).ok_or(Errno::ESRCH)?.fs;
+            return Ok(self.fs_structs.get(&fs).map(|f| f.cwd).unwrap_or(Node::Ram(ROOT_INO)));
+        }
+        let file = self.fget(pid, dirfd)?;
+        let node = self.files[&file].node;
+        if !is_dir_node(self, node) {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(node)
+    }
+
+    /// Permission check on any node.
+    pub fn node_permission(&self, cred: &Cred, node: Node, mask: u32) -> Result<(), Errno> {
+        match node {
+            Node::Ram(ino) => inode_permission(cred, self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?, mask),
+            Node::Proc(p) => {
+                let (mode, uid, gid) = self.proc_attr(p).ok_or(Errno::ENOENT)?;
+                p.permission(cred, mode, uid, gid, mask)
+            }
+            Node::Pipe(_) => Ok(()),
+        }
+    }
+
+    /// One step of the walk: `name` inside directory `dir`, which the caller may search.
+    pub(crate) fn walk_one(&self, pid: Pid, dir: Node, name: &[u8]) -> Result<Node, Errno> {
+        match dir {
+            Node::Ram(ino) => {
+                if ino == self.vfs.proc_mountpoint && name != b".." {
+                    return self.proc_lookup(pid, ProcNode::Root, name);
+                }
+                self.vfs.ram.lookup(ino, name).map(Node::Ram).ok_or(Errno::ENOENT)
+            }
+            Node::Proc(ProcNode::Root) if name == b".." => {
+                Ok(Node::Ram(self.vfs.ram.lookup(self.vfs.proc_mountpoint, b"..").unwrap_or(ROOT_INO)))
+            }
+            Node::Proc(p) => self.proc_lookup(pid, p, name),
+            Node::Pipe(_) => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn check_search(&self, cred: &Cred, dir: Node) -> Result<(), Errno> {
+        if !is_dir_node(self, dir) {
+            return Err(Errno::ENOTDIR);
+        }
+        self.node_permission(cred, dir, MAY_EXEC)
+    }
+
+    /// Walks every component but the last (`path_parentat`).
+    pub fn path_parent(&self, pid: Pid, dirfd: i32, path: &[u8]) -> Result<Parent, Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let cred = &self.task(pid).ok_or(Errno::ESRCH)?.cred;
+        let mut dir = if path[0] == b'/' { Node::Ram(ROOT_INO) } else { self.dirfd_start(pid, dirfd)? };
+        let trailing_slash = path.len() > 1 && path.ends_with(b"/");
+        let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
+        if comps.iter().any(|c| c.len() > NAME_MAX) {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let Some((last, init)) = comps.split_last() else {
+            return Ok(Parent { dir, last: Vec::new(), trailing_slash: false });
+        };
+        for c in init {
+            self.check_search(cred, dir)?;
+            dir = self.walk_one(pid, dir, c)?;
+        }
+        self.check_search(cred, dir)?;
+        Ok(Parent { dir, last: last.to_vec(), trailing_slash })
+    }
+
+    /// Resolves a whole path to a node (`filename_lookup`). A trailing slash demands a
+    /// directory.
+    pub fn path_lookup(&self, pid: Pid, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
+        let p = self.path_parent(pid, dirfd, path)?;
+        if p.last.is_empty() {
+            return Ok(p.dir);
+        }
+        let node = self.walk_one(pid, p.dir, &p.last)?;
+        if p.trailing_slash && !is_dir_node(self, node) {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(node)
+    }
+
+    /// Whether `node` is a directory.
+    pub fn node_is_dir(&self, node: Node) -> bool {
+        is_dir_node(self, node)
+    }
+}
+
+/// The ramfs inode of a node, if it has one.
+pub fn ram_ino(node: Node) -> Option<Ino> {
+    match node {
+        Node::Ram(i) => Some(i),
+        _ => None,
+    }
+}

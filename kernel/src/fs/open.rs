@@ -1,0 +1,357 @@
+//! openat, close, dup, dup3, pipe2, mkdirat, unlinkat, fchmodat, fchownat
+//! (`fs/open.c`, `fs/namei.c`, `fs/file.c`, `fs/pipe.c`).
+
+use super::file::FdEntry;
+use super::namei::{inode_permission, Parent};
+use super::{InodeData, Node, MAY_EXEC, MAY_READ, MAY_WRITE};
+use crate::hal::Hal;
+use crate::kernel::{Kernel, Pid};
+use crate::security::commoncap::capable;
+use crate::security::cred::Cred;
+use crate::syscalls::dispatch::SysResult;
+use crate::uapi::capability::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID};
+use crate::uapi::fcntl::*;
+use crate::uapi::stat::*;
+use crate::uapi::xattr::XATTR_NAME_CAPS;
+use crate::uapi::Errno;
+
+/// `inode_owner_or_capable`.
+pub fn owner_or_capable(cred: &Cred, uid: u32) -> bool {
+    cred.fsuid == uid || capable(cred, CAP_FOWNER)
+}
+
+impl<H: Hal> Kernel<H> {
+    fn cred_of(&self, pid: Pid) -> Result<Cred, Errno> {
+        Ok(self.task(pid).ok_or(Errno::ESRCH)?.cred.clone())
+    }
+
+    fn umask_of(&self, pid: Pid) -> u32 {
+        self.task(pid).and_then(|t| self.fs_structs.get(&t.fs)).map(|f| f.umask).unwrap_or(0o022)
+    }
+
+    fn now_real(&self) -> u64 {
+        self.hal.now_ns() + self.hal.realtime_offset_ns()
+    }
+
+    /// The ramfs directory of a walk's parent, with write+search permission checked
+    /// (`may_create`/`may_delete` preamble). procfs refuses creation with `ENOENT`
+    /// semantics Linux gives for a missing entry in a read-only dir: `EACCES`.
+    fn writable_parent(&self, cred: &Cred, p: &Parent) -> Result<super::Ino, Errno> {
+        match p.dir {
+            Node::Ram(dir) => {
+                let d = self.vfs.ram.get(dir).ok_or(Errno::ENOENT)?;
+                inode_permission(cred, d, MAY_WRITE | MAY_EXEC)?;
+                Ok(dir)
+            }
+            _ => Err(Errno::EACCES),
+        }
+    }
+
+    pub(crate) fn sys_openat(&mut self, pid: Pid, dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
+        let path = self.getname(pid, path)?;
+        let cred = self.cred_of(pid)?;
+        let mut flags = flags & VALID_OPEN_FLAGS;
+        if flags & __O_TMPFILE != 0 {
+            // ramfs has no ->tmpfile; a malformed O_TMPFILE is EINVAL first.
+            if flags & O_TMPFILE != O_TMPFILE || flags & O_ACCMODE == O_RDONLY {
+                return Err(Errno::EINVAL.into());
+            }
+            return Err(Errno::EOPNOTSUPP.into());
+        }
+        if flags & O_PATH != 0 {
+            flags &= O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+        }
+        let acc = flags & O_ACCMODE;
+        let parent = self.path_parent(pid, dirfd, &path)?;
+        let existing = if parent.last.is_empty() { Ok(parent.dir) } else { self.path_lookup_from(pid, &parent) };
+        let node = match existing {
+            Ok(node) => {
+                if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
+                    return Err(Errno::EEXIST.into());
+                }
+                node
+            }
+            Err(Errno::ENOENT) if flags & O_CREAT != 0 && flags & O_PATH == 0 => {
+                if parent.trailing_slash {
+                    return Err(Errno::EISDIR.into());
+                }
+                let dir = self.writable_parent(&cred, &parent)?;
+                let gid = self.new_inode_gid(&cred, dir);
+                let now = self.now_real();
+                let m = mode & !self.umask_of(pid) & S_IALLUGO;
+                let ino = self.vfs.ram.create_file(dir, &parent.last, m, cred.fsuid, gid, alloc::vec::Vec::new(), now);
+                // A freshly created file may be opened with any mode (may_open is skipped).
+                let f = self.alloc_file(Node::Ram(ino), flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC));
+                return Ok(self.fd_install_lowest(pid, f, flags & O_CLOEXEC != 0)? as i64);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let is_dir = self.node_is_dir(node);
+        if flags & O_DIRECTORY != 0 && !is_dir {
+            return Err(Errno::ENOTDIR.into());
+        }
+        if flags & O_PATH == 0 {
+            if is_dir && (acc != O_RDONLY || flags & O_CREAT != 0) {
+                return Err(Errno::EISDIR.into());
+            }
+            let mut mask = 0;
+            if acc == O_RDONLY || acc == O_RDWR {
+                mask |= MAY_READ;
+            }
+            if acc == O_WRONLY || acc == O_RDWR {
+                mask |= MAY_WRITE;
+            }
+            if flags & O_TRUNC != 0 {
+                mask |= MAY_WRITE;
+            }
+            self.node_permission(&cred, node, mask)?;
+            if flags & O_NOATIME != 0 {
+                if let Node::Ram(ino) = node {
+                    let uid = self.vfs.ram.get(ino).map(|i| i.uid).unwrap_or(0);
+                    if !owner_or_capable(&cred, uid) {
+                        return Err(Errno::EPERM.into());
+                    }
+                }
+            }
+            if flags & O_TRUNC != 0 {
+                if let Node::Ram(ino) = node {
+                    let now = self.now_real();
+                    if let Some(i) = self.vfs.ram.get_mut(ino) {
+                        if let InodeData::Reg(d) = &mut i.data {
+                            if !d.is_empty() {
+                                d.clear();
+                                i.mtime = now;
+                                i.ctime = now;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let f = self.alloc_file(node, flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC));
+        Ok(self.fd_install_lowest(pid, f, flags & O_CLOEXEC != 0)? as i64)
+    }
+
+    /// The group a new inode in `dir` gets: the directory's group if it is setgid.
+    fn new_inode_gid(&self, cred: &Cred, dir: super::Ino) -> u32 {
+        match self.vfs.ram.get(dir) {
+            Some(d) if d.mode & S_ISGID != 0 => d.gid,
+            _ => cred.fsgid,
+        }
+    }
+
+    pub(crate) fn sys_close(&mut self, pid: Pid, fd: i32) -> SysResult {
+        self.close_fd(pid, fd)?;
+        Ok(0)
+    }
+
+    pub(crate) fn sys_dup(&mut self, pid: Pid, fd: i32) -> SysResult {
+        let file = self.fget(pid, fd)?;
+        if let Some(f) = self.files.get_mut(&file) {
+            f.refs += 1;
+        }
+        Ok(self.fd_install_lowest(pid, file, false)? as i64)
+    }
+
+    pub(crate) fn sys_dup3(&mut self, pid: Pid, old: i32, new: i32, flags: u32) -> SysResult {
+        if flags & !O_CLOEXEC != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        if old == new {
+            return Err(Errno::EINVAL.into());
+        }
+        let nfd = usize::try_from(new).map_err(|_| Errno::EBADF)?;
+        if nfd >= INR_OPEN_CUR {
+            return Err(Errno::EBADF.into());
+        }
+        let file = self.fget(pid, old)?;
+        if let Some(f) = self.files.get_mut(&file) {
+            f.refs += 1;
+        }
+        let tid = self.files_of(pid)?;
+        let prev = self.fdtables.get_mut(&tid).and_then(|t| t.install(nfd, FdEntry { file, cloexec: flags & O_CLOEXEC != 0 }));
+        if let Some(p) = prev {
+            self.fput(p.file);
+        }
+        Ok(new as i64)
+    }
+
+    pub(crate) fn sys_pipe2(&mut self, pid: Pid, fds: u64, flags: u32) -> SysResult {
+        if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let cred = self.cred_of(pid)?;
+        let p = self.pipe_new(cred.fsuid, cred.fsgid);
+        let status = flags & (O_NONBLOCK | O_DIRECT);
+        let r = self.alloc_file(Node::Pipe(p), O_RDONLY | status);
+        let w = self.alloc_file(Node::Pipe(p), O_WRONLY | status);
+        let cloexec = flags & O_CLOEXEC != 0;
+        let rfd = match self.fd_install_lowest(pid, r, cloexec) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.fput(w);
+                return Err(e.into());
+            }
+        };
+        let wfd = match self.fd_install_lowest(pid, w, cloexec) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let _ = self.close_fd(pid, rfd);
+                return Err(e.into());
+            }
+        };
+        let mut out = [0u8; 8];
+        out[..4].copy_from_slice(&rfd.to_le_bytes());
+        out[4..].copy_from_slice(&wfd.to_le_bytes());
+        if let Err(e) = self.copy_to_user(pid, fds, &out) {
+            let _ = self.close_fd(pid, rfd);
+            let _ = self.close_fd(pid, wfd);
+            return Err(e.into());
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_mkdirat(&mut self, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
+        let path = self.getname(pid, path)?;
+        let cred = self.cred_of(pid)?;
+        let p = self.path_parent(pid, dirfd, &path)?;
+        if p.last.is_empty() || p.last == b"." || p.last == b".." || self.path_lookup_from(pid, &p).is_ok() {
+            return Err(Errno::EEXIST.into());
+        }
+        let dir = self.writable_parent(&cred, &p)?;
+        let mut m = mode & !self.umask_of(pid) & (S_IRWXUGO | S_ISVTX);
+        let gid = self.new_inode_gid(&cred, dir);
+        if self.vfs.ram.get(dir).is_some_and(|d| d.mode & S_ISGID != 0) {
+            m |= S_ISGID;
+        }
+        let now = self.now_real();
+        self.vfs.ram.create_dir(dir, &p.last, m, cred.fsuid, gid, now);
+        Ok(0)
+    }
+
+    pub(crate) fn sys_unlinkat(&mut self, pid: Pid, dirfd: i32, path: u64, flags: u32) -> SysResult {
+        if flags & !AT_REMOVEDIR != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let path = self.getname(pid, path)?;
+        let cred = self.cred_of(pid)?;
+        let p = self.path_parent(pid, dirfd, &path)?;
+        let rmdir = flags & AT_REMOVEDIR != 0;
+        match p.last.as_slice() {
+            b"" | b"." if rmdir => return Err(Errno::EINVAL.into()),
+            b".." if rmdir => return Err(Errno::ENOTEMPTY.into()),
+            b"" | b"." | b".." => return Err(Errno::EISDIR.into()),
+            _ => {}
+        }
+        let dir = match p.dir {
+            Node::Ram(d) => d,
+            _ => {
+                self.path_lookup_from(pid, &p)?;
+                return Err(Errno::EACCES.into());
+            }
+        };
+        let ino = self.vfs.ram.lookup(dir, &p.last).ok_or(Errno::ENOENT)?;
+        if ino == self.vfs.proc_mountpoint {
+            return Err(Errno::EBUSY.into());
+        }
+        let d = self.vfs.ram.get(dir).ok_or(Errno::ENOENT)?;
+        inode_permission(&cred, d, MAY_WRITE | MAY_EXEC)?;
+        let victim = self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?;
+        // Sticky directories: only the owner of the file or of the dir (or CAP_FOWNER).
+        if d.mode & S_ISVTX != 0 && cred.fsuid != victim.uid && cred.fsuid != d.uid && !capable(&cred, CAP_FOWNER) {
+            return Err(Errno::EPERM.into());
+        }
+        match (&victim.data, rmdir) {
+            (InodeData::Dir { entries, .. }, true) => {
+                if !entries.is_empty() {
+                    return Err(Errno::ENOTEMPTY.into());
+                }
+            }
+            (InodeData::Dir { .. }, false) => return Err(Errno::EISDIR.into()),
+            (_, true) => return Err(Errno::ENOTDIR.into()),
+            (_, false) => {}
+        }
+        let now = self.now_real();
+        self.vfs.ram.unlink(dir, &p.last, now);
+        self.maybe_evict(ino);
+        Ok(0)
+    }
+
+    /// `chmod_common`: owner or CAP_FOWNER; the setgid bit is dropped when the caller is
+    /// not in the file's group and lacks CAP_FSETID.
+    pub fn do_chmod(&mut self, cred: &Cred, node: Node, mode: u32) -> Result<(), Errno> {
+        let Node::Ram(ino) = node else { return Err(Errno::EPERM) };
+        let now = self.now_real();
+        let i = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
+        if !owner_or_capable(cred, i.uid) {
+            return Err(Errno::EPERM);
+        }
+        let mut m = mode & S_IALLUGO;
+        if !cred.in_group(i.gid) && !capable(cred, CAP_FSETID) {
+            m &= !S_ISGID;
+        }
+        i.mode = (i.mode & S_IFMT) | m;
+        i.ctime = now;
+        Ok(())
+    }
+
+    pub(crate) fn sys_fchmodat(&mut self, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
+        let path = self.getname(pid, path)?;
+        let node = self.path_lookup(pid, dirfd, &path)?;
+        let cred = self.cred_of(pid)?;
+        self.do_chmod(&cred, node, mode)?;
+        Ok(0)
+    }
+
+    /// `chown_common` + `notify_change`: changing the owner needs CAP_CHOWN; changing the
+    /// group needs ownership and membership of the new group, or CAP_CHOWN. On a non-dir the
+    /// setuid bit, the setgid bit (when group-executable) and `security.capability` go.
+    pub fn do_chown(&mut self, cred: &Cred, node: Node, uid: u32, gid: u32) -> Result<(), Errno> {
+        let Node::Ram(ino) = node else { return Err(Errno::EPERM) };
+        let now = self.now_real();
+        let i = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
+        let new_uid = if uid == u32::MAX { i.uid } else { uid };
+        let new_gid = if gid == u32::MAX { i.gid } else { gid };
+        let chown_ok = (cred.fsuid == i.uid && new_uid == i.uid) || capable(cred, CAP_CHOWN);
+        let chgrp_ok = (cred.fsuid == i.uid && (new_gid == i.gid || cred.in_group(new_gid))) || capable(cred, CAP_CHOWN);
+        if (uid != u32::MAX && !chown_ok) || (gid != u32::MAX && !chgrp_ok) {
+            return Err(Errno::EPERM);
+        }
+        if i.mode & S_IFMT != S_IFDIR {
+            i.mode &= !S_ISUID;
+            if i.mode & S_IXGRP != 0 {
+                i.mode &= !S_ISGID;
+            }
+            i.xattrs.remove(XATTR_NAME_CAPS.as_bytes());
+        }
+        i.uid = new_uid;
+        i.gid = new_gid;
+        i.ctime = now;
+        Ok(())
+    }
+
+    pub(crate) fn sys_fchownat(&mut self, pid: Pid, dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let path = self.getname(pid, path)?;
+        let node = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+            let f = self.fget(pid, dirfd)?;
+            self.files[&f].node
+        } else {
+            self.path_lookup(pid, dirfd, &path)?
+        };
+        let cred = self.cred_of(pid)?;
+        self.do_chown(&cred, node, uid, gid)?;
+        Ok(0)
+    }
+
+    /// Looks the last component of a walked path up.
+    pub(crate) fn path_lookup_from(&self, pid: Pid, p: &Parent) -> Result<Node, Errno> {
+        let node = self.walk_one(pid, p.dir, &p.last)?;
+        if p.trailing_slash && !self.node_is_dir(node) {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(node)
+    }
+}

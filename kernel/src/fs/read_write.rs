@@ -1,0 +1,200 @@
+//! read, write, lseek (`fs/read_write.c`) over ramfs files, pipes and procfs.
+
+use super::{InodeData, Node};
+use crate::hal::Hal;
+use crate::kernel::{Kernel, Pid};
+use crate::mm::uaccess::access_ok;
+use crate::security::commoncap::capable;
+use crate::syscalls::dispatch::SysResult;
+use crate::uapi::capability::CAP_FSETID;
+use crate::uapi::fcntl::*;
+use crate::uapi::signal::SIGPIPE;
+use crate::uapi::stat::{S_ISGID, S_ISUID, S_IXGRP};
+use crate::uapi::xattr::XATTR_NAME_CAPS;
+use crate::uapi::Errno;
+use alloc::vec;
+
+/// `MAX_RW_COUNT`: `INT_MAX & PAGE_MASK`.
+pub const MAX_RW_COUNT: usize = 0x7fff_f000;
+/// Largest file ramfs keeps (`MAX_LFS_FILESIZE` would be 8 EiB; RAM is the real limit,
+/// and this bound keeps a bad offset from asking the allocator for it).
+pub const RAMFS_MAX_FILE: u64 = 1 << 30;
+
+impl<H: Hal> Kernel<H> {
+    pub(crate) fn sys_read(&mut self, pid: Pid, fd: i32, buf: u64, count: usize) -> SysResult {
+        let fid = self.fget(pid, fd)?;
+        let f = self.files[&fid].clone();
+        if !f.readable() {
+            return Err(Errno::EBADF.into());
+        }
+        let count = count.min(MAX_RW_COUNT);
+        if !access_ok(buf, count) {
+            return Err(Errno::EFAULT.into());
+        }
+        let data = match f.node {
+            Node::Pipe(p) => {
+                let mut tmp = vec![0u8; count.min(super::pipe::PIPE_SIZE)];
+                match self.pipe_read(p, f.flags & O_NONBLOCK != 0, &mut tmp)? {
+                    Some(n) => {
+                        tmp.truncate(n);
+                        tmp
+                    }
+                    None => {
+                        let wq = self.pipes[&p].wait;
+                        return Err(self.wait_on(pid, wq));
+                    }
+                }
+            }
+            Node::Ram(ino) => {
+                let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+                let i = self.vfs.ram.get_mut(ino).ok_or(Errno::EBADF)?;
+                let InodeData::Reg(d) = &i.data else { return Err(Errno::EISDIR.into()) };
+                let start = (f.pos as usize).min(d.len());
+                let end = start.saturating_add(count).min(d.len());
+                let out = d[start..end].to_vec();
+                i.atime = now;
+                out
+            }
+            Node::Proc(p) => {
+                if p.is_dir() {
+                    return Err(Errno::EISDIR.into());
+                }
+                let text = match &f.seq_buf {
+                    Some(b) if f.pos != 0 => b.clone(),
+                    _ => self.proc_read(p)?,
+                };
+                let start = (f.pos as usize).min(text.len());
+                let end = start.saturating_add(count).min(text.len());
+                let out = text[start..end].to_vec();
+                if let Some(fm) = self.files.get_mut(&fid) {
+                    fm.seq_buf = Some(text);
+                }
+                out
+            }
+        };
+        self.copy_to_user(pid, buf, &data)?;
+        if !matches!(f.node, Node::Pipe(_)) {
+            if let Some(fm) = self.files.get_mut(&fid) {
+                fm.pos += data.len() as u64;
+            }
+        }
+        Ok(data.len() as i64)
+    }
+
+    pub(crate) fn sys_write(&mut self, pid: Pid, fd: i32, buf: u64, count: usize) -> SysResult {
+        let fid = self.fget(pid, fd)?;
+        let f = self.files[&fid].clone();
+        if !f.writable() {
+            return Err(Errno::EBADF.into());
+        }
+        let count = count.min(MAX_RW_COUNT);
+        if !access_ok(buf, count) {
+            return Err(Errno::EFAULT.into());
+        }
+        match f.node {
+            Node::Pipe(p) => {
+                let data = self.read_user(pid, buf, count)?;
+                let done = self.restart_state(pid).unwrap_or(0) as usize;
+                match self.pipe_write(p, f.flags, &data, done) {
+                    Ok(Ok(n)) => Ok(n as i64),
+                    Ok(Err(progress)) => {
+                        self.set_restart_state(pid, progress as u64);
+                        let wq = self.pipes[&p].wait;
+                        Err(self.wait_on(pid, wq))
+                    }
+                    Err(Errno::EPIPE) => {
+                        if let Some(t) = self.tasks.get_mut(&pid) {
+                            t.pending_kill = SIGPIPE;
+                        }
+                        Err(Errno::EPIPE.into())
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Node::Ram(ino) => {
+                let data = self.read_user(pid, buf, count)?;
+                let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();
+                let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+                let i = self.vfs.ram.get_mut(ino).ok_or(Errno::EBADF)?;
+                let InodeData::Reg(d) = &mut i.data else { return Err(Errno::EISDIR.into()) };
+                let pos = if f.flags & O_APPEND != 0 { d.len() as u64 } else { f.pos };
+                let end = pos.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
+                if end > RAMFS_MAX_FILE {
+                    return Err(Errno::EFBIG.into());
+                }
+                if !data.is_empty() {
+                    if d.len() < end as usize {
+                        d.resize(end as usize, 0);
+                    }
+                    d[pos as usize..end as usize].copy_from_slice(&data);
+                    // file_remove_privs: setuid/setgid go unless CAP_FSETID; file
+                    // capabilities always go.
+                    if !capable(&cred, CAP_FSETID) {
+                        i.mode &= !S_ISUID;
+                        if i.mode & S_IXGRP != 0 {
+                            i.mode &= !S_ISGID;
+                        }
+                    }
+                    i.xattrs.remove(XATTR_NAME_CAPS.as_bytes());
+                    i.mtime = now;
+                    i.ctime = now;
+                }
+                if let Some(fm) = self.files.get_mut(&fid) {
+                    fm.pos = end;
+                }
+                Ok(data.len() as i64)
+            }
+            Node::Proc(p) => {
+                let data = self.read_user(pid, buf, count)?;
+                let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();
+                let n = self.proc_write(&cred, p, &data)?;
+                Ok(n as i64)
+            }
+        }
+    }
+
+    pub(crate) fn sys_lseek(&mut self, pid: Pid, fd: i32, off: i64, whence: u32) -> SysResult {
+        let fid = self.fget(pid, fd)?;
+        let f = self.files[&fid].clone();
+        let size = match f.node {
+            Node::Pipe(_) => return Err(Errno::ESPIPE.into()),
+            Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::EBADF)?.data {
+                InodeData::Reg(d) => d.len() as i64,
+                InodeData::Dir { .. } => 0,
+            },
+            Node::Proc(_) => {
+                // seq_lseek: SEEK_SET and SEEK_CUR only.
+                if whence > SEEK_CUR {
+                    return Err(Errno::EINVAL.into());
+                }
+                0
+            }
+        };
+        let new = match whence {
+            SEEK_SET => Some(off),
+            SEEK_CUR => (f.pos as i64).checked_add(off),
+            SEEK_END => size.checked_add(off),
+            SEEK_DATA => {
+                if off < 0 || off >= size {
+                    return Err(Errno::ENXIO.into());
+                }
+                Some(off)
+            }
+            SEEK_HOLE => {
+                if off < 0 || off >= size {
+                    return Err(Errno::ENXIO.into());
+                }
+                Some(size)
+            }
+            _ => return Err(Errno::EINVAL.into()),
+        };
+        let new = new.filter(|&n| n >= 0).ok_or(Errno::EINVAL)?;
+        if let Some(fm) = self.files.get_mut(&fid) {
+            fm.pos = new as u64;
+            if new == 0 {
+                fm.seq_buf = None;
+            }
+        }
+        Ok(new)
+    }
+}

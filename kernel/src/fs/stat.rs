@@ -1,0 +1,107 @@
+//! fstat, newfstatat (`fs/stat.c`): `generic_fillattr` for each kind of node.
+
+use super::proc::ProcNode;
+use super::{InodeData, Node};
+use crate::hal::Hal;
+use crate::kernel::{Kernel, Pid};
+use crate::syscalls::dispatch::SysResult;
+use crate::syscalls::Arch;
+use crate::uapi::fcntl::*;
+use crate::uapi::stat::*;
+use crate::uapi::Errno;
+
+/// `st_dev` of procfs (the second anonymous device after the ramfs root).
+pub const PROC_DEV: u64 = 0x0000_0004;
+/// `st_dev` of pipefs.
+pub const PIPEFS_DEV: u64 = 0x0000_000a;
+
+fn split_ns(ns: u64) -> (i64, i64) {
+    ((ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64)
+}
+
+/// A stable inode number for a procfs entry.
+fn proc_ino(p: ProcNode) -> u64 {
+    match p {
+        ProcNode::Root => 1,
+        ProcNode::Version => 0xf000_0001,
+        ProcNode::PidDir(pid) => (pid as u64) << 8,
+        ProcNode::Status(pid) => ((pid as u64) << 8) | 1,
+        ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,
+        ProcNode::SysDir(k, d) => 0xe000_0000 + ((k as u64) << 4) + d as u64,
+        ProcNode::SysFile(k) => 0xd000_0000 + k as u64,
+    }
+}
+
+impl<H: Hal> Kernel<H> {
+    /// `vfs_getattr` of a node.
+    pub fn getattr(&self, node: Node) -> Result<Kstat, Errno> {
+        let boot_real = self.hal.realtime_offset_ns();
+        Ok(match node {
+            Node::Ram(ino) => {
+                let i = self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?;
+                let size = match &i.data {
+                    InodeData::Reg(d) => d.len() as i64,
+                    InodeData::Dir { .. } => 0,
+                };
+                Kstat {
+                    dev: super::ramfs::RAMFS_DEV,
+                    ino,
+                    mode: i.mode,
+                    nlink: i.nlink,
+                    uid: i.uid,
+                    gid: i.gid,
+                    rdev: 0,
+                    size,
+                    blksize: 4096,
+                    blocks: 0,
+                    atime: split_ns(i.atime),
+                    mtime: split_ns(i.mtime),
+                    ctime: split_ns(i.ctime),
+                }
+            }
+            Node::Proc(p) => {
+                let (mode, uid, gid) = self.proc_attr(p).ok_or(Errno::ENOENT)?;
+                let t = split_ns(boot_real);
+                Kstat { dev: PROC_DEV, ino: proc_ino(p), mode, nlink: if p.is_dir() { 2 } else { 1 }, uid, gid, rdev: 0, size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t }
+            }
+            Node::Pipe(id) => {
+                let p = self.pipes.get(&id).ok_or(Errno::EBADF)?;
+                let t = split_ns(boot_real);
+                Kstat { dev: PIPEFS_DEV, ino: p.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: p.uid, gid: p.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t }
+            }
+        })
+    }
+
+    fn put_stat(&mut self, pid: Pid, buf: u64, st: &Kstat) -> SysResult {
+        match self.arch {
+            Arch::X86_64 => self.copy_to_user(pid, buf, &st.to_x86_64())?,
+            Arch::Aarch64 => self.copy_to_user(pid, buf, &st.to_generic())?,
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn sys_fstat(&mut self, pid: Pid, fd: i32, buf: u64) -> SysResult {
+        let f = self.fget(pid, fd)?;
+        let st = self.getattr(self.files[&f].node)?;
+        self.put_stat(pid, buf, &st)
+    }
+
+    pub(crate) fn sys_newfstatat(&mut self, pid: Pid, dirfd: i32, path: u64, buf: u64, flags: u32) -> SysResult {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let name = self.getname(pid, path)?;
+        let node = if name.is_empty() && flags & AT_EMPTY_PATH != 0 {
+            if dirfd == AT_FDCWD {
+                self.dirfd_start(pid, dirfd)?
+            } else {
+                let f = self.fget(pid, dirfd)?;
+                self.files[&f].node
+            }
+        } else {
+            self.path_lookup(pid, dirfd, &name)?
+        };
+        let st = self.getattr(node)?;
+        self.put_stat(pid, buf, &st)
+    }
+}

@@ -1,0 +1,179 @@
+//! The platform boundary: everything the kernel needs from a machine, as small traits.
+//!
+//! The kernel is generic over [`Hal`]; `hal-sim` implements it deterministically, the
+//! bare-metal images implement it on real hardware. A difference between worlds lives in
+//! a backend, never in a `cfg` inside kernel logic. Every method takes `&self`: backends
+//! use interior mutability, which is what a real machine's registers are anyway.
+
+/// A physical address.
+pub type PhysAddr = u64;
+/// A virtual address.
+pub type VirtAddr = u64;
+
+/// Size of a base page and of a physical frame, as on x86_64 and arm64 4K-granule.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Monotonic time and a one-shot timer.
+pub trait Clock {
+    /// Nanoseconds since boot on the monotonic clock (`CLOCK_MONOTONIC`).
+    fn now_ns(&self) -> u64;
+    /// Nanoseconds between the Unix epoch and boot, so `CLOCK_REALTIME = now + offset`.
+    fn realtime_offset_ns(&self) -> u64;
+    /// Arms the one-shot timer for an absolute monotonic deadline (`None` disarms it). The
+    /// kernel calls [`crate::Kernel::run_timers`] once the deadline has passed.
+    fn set_timer(&self, deadline_ns: Option<u64>);
+}
+
+/// Randomness. In the simulator every bit comes from the scenario seed.
+pub trait Entropy {
+    /// The next 64 random bits.
+    fn next_u64(&self) -> u64;
+}
+
+/// The system console (a UART on hardware, a captured buffer in the simulator).
+pub trait Console {
+    /// Writes bytes to the console; never fails, may drop when the device is gone.
+    fn console_write(&self, bytes: &[u8]);
+}
+
+/// Saved interrupt state, returned by [`Cpu::irq_save`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IrqFlags(pub u64);
+
+/// The processor the kernel runs on.
+pub trait Cpu {
+    /// Index of the executing CPU.
+    fn cpu_id(&self) -> u32;
+    /// Number of CPUs brought up.
+    fn cpu_count(&self) -> u32;
+    /// Disables interrupts and returns the previous state.
+    fn irq_save(&self) -> IrqFlags;
+    /// Restores the interrupt state saved by [`Cpu::irq_save`].
+    fn irq_restore(&self, flags: IrqFlags);
+    /// Hint inside a spin-wait loop (`pause`, `yield`).
+    fn cpu_relax(&self);
+}
+
+/// A range of usable RAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemRegion {
+    /// First byte of the region (page aligned).
+    pub start: PhysAddr,
+    /// Length in bytes (a multiple of [`PAGE_SIZE`]).
+    pub len: u64,
+}
+
+/// Physical memory: which RAM exists, and access to it by physical address.
+pub trait PhysMem {
+    /// The usable RAM regions the kernel may hand out as page frames.
+    fn ram_regions(&self) -> &[MemRegion];
+    /// Reads `buf.len()` bytes at `pa`; the range must lie inside one RAM region.
+    fn phys_read(&self, pa: PhysAddr, buf: &mut [u8]);
+    /// Writes `data` at `pa`; the range must lie inside one RAM region.
+    fn phys_write(&self, pa: PhysAddr, data: &[u8]);
+    /// Fills one frame with zeroes.
+    fn phys_zero_frame(&self, pa: PhysAddr);
+    /// Copies one whole frame (`fork`'s page copy).
+    fn phys_copy_frame(&self, dst: PhysAddr, src: PhysAddr);
+}
+
+/// Identifies one hardware address space (a page-table root).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AddressSpaceId(pub u64);
+
+/// Page-table entry permissions, architecture-neutral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PteFlags {
+    /// Writable.
+    pub write: bool,
+    /// Accessible from user mode (x86 U/S, arm64 AP[1]).
+    pub user: bool,
+    /// Executable (x86 !NX, arm64 !UXN/!PXN).
+    pub exec: bool,
+}
+
+/// Why an MMU operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmuError {
+    /// The backend ran out of memory for page tables.
+    NoMemory,
+    /// The address is not canonical or not page aligned.
+    BadAddress,
+    /// There is no such address space.
+    NoAddressSpace,
+}
+
+/// The memory-management unit: page tables per address space.
+pub trait Mmu {
+    /// Creates an empty user address space (kernel mappings included where the
+    /// architecture shares them).
+    fn create_address_space(&self) -> Result<AddressSpaceId, MmuError>;
+    /// Tears an address space down; the frames it mapped belong to the kernel, which
+    /// frees them itself.
+    fn destroy_address_space(&self, asid: AddressSpaceId);
+    /// Maps the 4 KiB page at `va` to frame `pa`, replacing any previous mapping.
+    fn map_page(&self, asid: AddressSpaceId, va: VirtAddr, pa: PhysAddr, flags: PteFlags) -> Result<(), MmuError>;
+    /// Removes the mapping of the page at `va`, returning the frame it mapped.
+    fn unmap_page(&self, asid: AddressSpaceId, va: VirtAddr) -> Option<PhysAddr>;
+    /// Looks `va` up: the frame and permissions of its page, if mapped.
+    fn translate(&self, asid: AddressSpaceId, va: VirtAddr) -> Option<(PhysAddr, PteFlags)>;
+    /// Invalidates cached translations (the TLB) for one page, or for the whole space.
+    fn flush_tlb(&self, asid: AddressSpaceId, va: Option<VirtAddr>);
+    /// Makes `asid` the current user address space (CR3 / TTBR0).
+    fn activate(&self, asid: AddressSpaceId);
+}
+
+/// How an access to user memory failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserFault {
+    /// No user mapping at `addr` (a page fault the fixup table turns into `-EFAULT`).
+    NotMapped {
+        /// First faulting address.
+        addr: VirtAddr,
+    },
+    /// A write to a read-only user page.
+    ReadOnly {
+        /// First faulting address.
+        addr: VirtAddr,
+    },
+    /// The kernel touched user memory with the PAN/SMAP window closed: an oops in Linux.
+    PanViolation {
+        /// First faulting address.
+        addr: VirtAddr,
+    },
+}
+
+/// User-memory access from kernel mode, guarded as Linux guards it.
+///
+/// The copy routines are the only kernel code allowed to touch user pages, and only
+/// between [`UserAccess::user_access_begin`] and [`UserAccess::user_access_end`] (x86
+/// `stac`/`clac` under SMAP, arm64 clearing/setting PSTATE.PAN). A copy outside the
+/// window reports [`UserFault::PanViolation`]. A copy stops at the first bad byte.
+pub trait UserAccess {
+    /// Opens the window (`stac` / PAN=0).
+    fn user_access_begin(&self);
+    /// Closes the window (`clac` / PAN=1).
+    fn user_access_end(&self);
+    /// Copies from user `src` in `asid` into `dst`.
+    fn raw_copy_from_user(&self, asid: AddressSpaceId, src: VirtAddr, dst: &mut [u8]) -> Result<(), UserFault>;
+    /// Copies `src` to user `dst` in `asid`.
+    fn raw_copy_to_user(&self, asid: AddressSpaceId, dst: VirtAddr, src: &[u8]) -> Result<(), UserFault>;
+}
+
+/// Live patching of kernel text, for static keys (jump labels).
+pub trait TextPatch {
+    /// Replaces the instruction bytes at patch site `site` with `insn` on every CPU, as
+    /// `text_poke_bp` does: other CPUs never execute a torn instruction.
+    fn patch_text(&self, site: usize, insn: &[u8]);
+}
+
+/// Devices the platform found, handed to the kernel at boot.
+pub trait Devices {
+    /// Names of the devices found, in discovery order (e.g. `"eth0"`, `"vda"`).
+    fn device_names(&self) -> &[&'static str];
+}
+
+/// Everything the kernel needs from a platform.
+pub trait Hal: Clock + Entropy + Console + Cpu + PhysMem + Mmu + UserAccess + TextPatch + Devices {}
+
+impl<T: Clock + Entropy + Console + Cpu + PhysMem + Mmu + UserAccess + TextPatch + Devices> Hal for T {}

@@ -1,0 +1,249 @@
+//! The core (Linux's `kernel/` directory): the [`Kernel`] state machine, tasks, the
+//! scheduler and wait queues, fork/exit/wait/exec, ids and time.
+
+pub mod exec;
+pub mod exit;
+pub mod fork;
+pub mod sched;
+pub mod sys;
+pub mod task;
+
+use crate::fs::file::{FdTable, File, FileId, FsStruct};
+use crate::fs::pipe::Pipe;
+use crate::fs::ramfs::{Ramfs, ROOT_INO};
+use crate::fs::sysctl::{KnobValue, Sysctl};
+use crate::fs::{Node, PipeId, Vfs};
+use crate::hal::Hal;
+use crate::mm::frame::FrameAllocator;
+use crate::mm::Mm;
+use crate::printk::LogBuf;
+use crate::security::cred::Cred;
+use crate::syscalls::{Arch, Sysno};
+use crate::uapi::Errno;
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use sched::Sched;
+pub use task::{ObjId, Pid, Task, TaskState};
+
+/// Boot-time settings of one kernel instance.
+#[derive(Clone, Debug)]
+pub struct KernelConfig {
+    /// The syscall ABI user programs speak.
+    pub arch: Arch,
+    /// `kernel.hostname` at boot.
+    pub hostname: String,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig { arch: Arch::X86_64, hostname: String::from("k43") }
+    }
+}
+
+/// What the kernel tells whoever drives it (the harness, the bare-metal loop).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KEvent {
+    /// A syscall returned to user mode with `ret` (`-errno` on failure); `sysno` is
+    /// `None` for a number the table does not know (`-ENOSYS`).
+    SyscallReturn { pid: Pid, sysno: Option<Sysno>, ret: i64 },
+    /// `clone`/`fork` made `child`; it starts in user mode, returning 0.
+    Forked { parent: Pid, child: Pid },
+    /// `execve` succeeded: `pid` now runs built-in `program` with `argv`.
+    Exec { pid: Pid, program: String, argv: Vec<Vec<u8>> },
+    /// `pid` exited with `wait4` status `status`; it runs no more user code.
+    Exited { pid: Pid, status: i32 },
+}
+
+/// One kernel instance: a host of the simulated world, or the kernel of a real machine.
+pub struct Kernel<H: Hal> {
+    /// The platform.
+    pub hal: H,
+    /// The ABI syscall numbers are read in.
+    pub arch: Arch,
+    pub(crate) tasks: BTreeMap<Pid, Task>,
+    next_pid: Pid,
+    next_obj: u64,
+    pub(crate) sched: Sched,
+    pub(crate) events: VecDeque<KEvent>,
+    pub(crate) frames: FrameAllocator,
+    pub(crate) mms: BTreeMap<ObjId, Mm>,
+    pub(crate) fdtables: BTreeMap<ObjId, FdTable>,
+    pub(crate) fs_structs: BTreeMap<ObjId, FsStruct>,
+    pub(crate) files: BTreeMap<FileId, File>,
+    pub(crate) pipes: BTreeMap<PipeId, Pipe>,
+    /// The mounted filesystems.
+    pub vfs: Vfs,
+    log: LogBuf,
+    binfmts: BTreeSet<String>,
+    /// Bits of one-time warnings already printed.
+    pub(crate) warned: u32,
+}
+
+/// `pid_max` default (`PID_MAX_DEFAULT`).
+pub const PID_MAX: Pid = 32768;
+/// The init process.
+pub const INIT_PID: Pid = 1;
+
+impl<H: Hal> Kernel<H> {
+    /// Boots a kernel on `hal`: RAM, the root filesystem with `/proc`, `/bin`, `/etc`,
+    /// `/tmp`, the sysctl tree and init (pid 1).
+    pub fn new(hal: H, config: KernelConfig) -> Kernel<H> {
+        let frames = FrameAllocator::new(hal.ram_regions());
+        let now = hal.now_ns() + hal.realtime_offset_ns();
+        let mut ram = Ramfs::new(now);
+        let proc_mountpoint = ram.create_dir(ROOT_INO, b"proc", 0o555, 0, 0, now);
+        for (name, mode) in [("bin", 0o755), ("etc", 0o755), ("tmp", 0o1777), ("dev", 0o755)] {
+            ram.create_dir(ROOT_INO, name.as_bytes(), mode, 0, 0, now);
+        }
+        let mut k = Kernel {
+            arch: config.arch,
+            hal,
+            tasks: BTreeMap::new(),
+            next_pid: INIT_PID,
+            next_obj: 1,
+            sched: Sched::default(),
+            events: VecDeque::new(),
+            frames,
+            mms: BTreeMap::new(),
+            fdtables: BTreeMap::new(),
+            fs_structs: BTreeMap::new(),
+            files: BTreeMap::new(),
+            pipes: BTreeMap::new(),
+            vfs: Vfs { ram, proc_mountpoint, sysctl: Sysctl::default() },
+            log: LogBuf::default(),
+            binfmts: BTreeSet::new(),
+            warned: 0,
+        };
+        k.register_core_sysctls(&config.hostname);
+        crate::printk!(k, "Linux version {} (k43) {}", crate::uapi::utsname::UTS_RELEASE, crate::uapi::utsname::UTS_VERSION);
+        crate::printk!(k, "Memory: {}K available", k.frames.total * 4);
+        let init = k.create_process(Cred::new(0, 0), "init", INIT_PID).expect("init at boot");
+        debug_assert_eq!(init, INIT_PID);
+        if let Some(t) = k.tasks.get_mut(&INIT_PID) {
+            t.state = TaskState::Sleeping;
+        }
+        k
+    }
+
+    fn register_core_sysctls(&mut self, hostname: &str) {
+        let s = &mut self.vfs.sysctl;
+        let str_knob = |v: &str, maxlen| KnobValue::Str { value: v.into(), maxlen };
+        s.register("kernel/hostname", 0o644, str_knob(hostname, 65));
+        s.register("kernel/domainname", 0o644, str_knob("(none)", 65));
+        s.register("kernel/ostype", 0o444, str_knob("Linux", 65));
+        s.register("kernel/osrelease", 0o444, str_knob(crate::uapi::utsname::UTS_RELEASE, 65));
+        s.register("kernel/version", 0o444, str_knob(crate::uapi::utsname::UTS_VERSION, 65));
+        s.register("kernel/pid_max", 0o644, KnobValue::Int { value: PID_MAX as i64, min: 301, max: 4 * 1024 * 1024 });
+        s.register("kernel/cap_last_cap", 0o444, KnobValue::Int { value: crate::uapi::capability::CAP_LAST_CAP as i64, min: 0, max: 63 });
+        s.register("kernel/ngroups_max", 0o444, KnobValue::Int { value: 65536, min: 0, max: 65536 });
+        s.register("fs/pipe-max-size", 0o644, KnobValue::Int { value: 1 << 20, min: 4096, max: i32::MAX as i64 });
+    }
+
+    /// Registers a built-in program `execve` may run (a `#!k43 NAME` file).
+    pub fn register_program(&mut self, name: &str) {
+        self.binfmts.insert(name.into());
+    }
+
+    /// Whether `name` is a registered program.
+    pub fn has_program(&self, name: &str) -> bool {
+        self.binfmts.contains(name)
+    }
+
+    /// Logs a kernel message (use the [`printk!`](crate::printk!) macro).
+    pub fn printk(&mut self, args: core::fmt::Arguments<'_>) {
+        let line = LogBuf::format(self.hal.now_ns(), args);
+        self.hal.console_write(line.as_bytes());
+        self.hal.console_write(b"\n");
+        self.log.push(line);
+    }
+
+    /// The kernel log (`dmesg`).
+    pub fn dmesg(&self) -> &[String] {
+        self.log.lines()
+    }
+
+    /// A fresh id for a kernel object.
+    pub(crate) fn next_id(&mut self) -> u64 {
+        self.next_obj += 1;
+        self.next_obj
+    }
+
+    /// Allocates a pid (`alloc_pid`): the next unused number, wrapping at `pid_max` to 300
+    /// as Linux does.
+    pub(crate) fn alloc_pid(&mut self) -> Result<Pid, Errno> {
+        let max = self.vfs.sysctl.int("kernel/pid_max").unwrap_or(PID_MAX as i64) as Pid;
+        for _ in 0..max {
+            let p = self.next_pid;
+            self.next_pid = if p + 1 >= max { 300 } else { p + 1 };
+            if !self.tasks.contains_key(&p) {
+                return Ok(p);
+            }
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    /// A task by pid.
+    pub fn task(&self, pid: Pid) -> Option<&Task> {
+        self.tasks.get(&pid)
+    }
+
+    /// All tasks, by pid.
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.values()
+    }
+
+    /// Creates a new process as a child of init, with `cred`, in a fresh address space
+    /// and with an empty descriptor table: what a login or a service manager would start.
+    /// `want_pid` is honoured when free (init at boot).
+    pub fn create_process(&mut self, cred: Cred, comm: &str, want_pid: Pid) -> Result<Pid, Errno> {
+        let pid = if want_pid > 0 && !self.tasks.contains_key(&want_pid) { want_pid } else { self.alloc_pid()? };
+        let mm = crate::mm::mm_alloc(&self.hal)?;
+        let mm_id = self.next_id();
+        self.mms.insert(mm_id, mm);
+        let files = self.next_id();
+        self.fdtables.insert(files, FdTable { fds: Vec::new(), users: 1 });
+        let fs = self.next_id();
+        self.fs_structs.insert(fs, FsStruct { cwd: Node::Ram(ROOT_INO), umask: 0o022, users: 1 });
+        let parent = if pid == INIT_PID { 0 } else { INIT_PID };
+        self.tasks.insert(
+            pid,
+            Task {
+                pid,
+                tgid: pid,
+                parent,
+                pgid: pid,
+                comm: comm.chars().take(15).collect(),
+                state: TaskState::Running,
+                cred,
+                files,
+                fs,
+                mm: mm_id,
+                exit_signal: crate::uapi::signal::SIGCHLD,
+                exit_code: 0,
+                group_exiting: false,
+                syscall: None,
+                cpu_ns: 0,
+                nvcsw: 0,
+                nivcsw: 0,
+                vfork_done: None,
+                pending_kill: 0,
+                clear_child_tid: 0,
+            },
+        );
+        if pid >= self.next_pid {
+            self.next_pid = pid + 1;
+        }
+        Ok(pid)
+    }
+
+    /// Events produced since the last call, oldest first.
+    pub fn take_events(&mut self) -> impl Iterator<Item = KEvent> + '_ {
+        self.events.drain(..)
+    }
+
+    /// Frames in use (for leak checks).
+    pub fn frames_used(&self) -> u64 {
+        self.frames.used
+    }
+}

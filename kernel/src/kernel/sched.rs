@@ -1,0 +1,213 @@
+//! The event-driven scheduler: a run queue of tasks with a syscall to (re)run, wait queues
+//! that park them, and timers that wake them. Which runnable task goes next is drawn from
+//! the HAL's entropy, so in the simulator the seed chooses the interleaving.
+
+use super::task::{PendingSyscall, TaskState};
+use super::{KEvent, Kernel, Pid};
+use crate::hal::Hal;
+use crate::syscalls::dispatch::{dispatch, SysErr};
+use crate::syscalls::{Arch, Sysno};
+use crate::uapi::Errno;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+/// A wait queue's id.
+pub type WqId = u64;
+
+/// Virtual CPU time one syscall costs the task that makes it (the CPU-time clocks).
+pub const SYSCALL_COST_NS: u64 = 1000;
+
+/// Scheduler state.
+#[derive(Debug, Default)]
+pub struct Sched {
+    /// Tasks whose syscall is ready to run, in submission order.
+    pub runq: Vec<Pid>,
+    /// Tasks parked on each wait queue.
+    pub waitqueues: BTreeMap<WqId, Vec<Pid>>,
+    next_wq: WqId,
+    /// `(deadline, sequence) -> task` for sleeping tasks with a timeout.
+    pub timers: BTreeMap<(u64, u64), Pid>,
+    timer_seq: u64,
+    /// `wait_chldexit` of each process, by tgid.
+    pub child_wait: BTreeMap<Pid, WqId>,
+}
+
+impl Sched {
+    /// A new, empty wait queue.
+    pub fn new_waitqueue(&mut self) -> WqId {
+        self.next_wq += 1;
+        self.next_wq
+    }
+}
+
+impl<H: Hal> Kernel<H> {
+    /// A task enters the kernel with syscall number `nr` of the kernel's ABI. The syscall
+    /// runs at a later [`Kernel::step`]. `EINVAL` if the task cannot make a syscall now
+    /// (unknown, exited, or already inside one).
+    pub fn submit(&mut self, pid: Pid, nr: u64, args: [u64; 6]) -> Result<(), Errno> {
+        let arch = self.arch;
+        let t = self.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
+        if t.syscall.is_some() || t.state != TaskState::Running {
+            return Err(Errno::EINVAL);
+        }
+        let Some(sysno) = Sysno::from_nr(arch, nr) else {
+            // An unknown number still enters and leaves the kernel, with -ENOSYS.
+            self.events.push_back(KEvent::SyscallReturn { pid, sysno: None, ret: Errno::ENOSYS.ret() });
+            return Ok(());
+        };
+        let args = match (arch, sysno.desc().aarch64_order) {
+            (Arch::Aarch64, Some(order)) => {
+                let mut a = [0u64; 6];
+                for (reg, &idx) in order.iter().enumerate() {
+                    a[idx] = args[reg];
+                }
+                a
+            }
+            _ => args,
+        };
+        t.syscall = Some(PendingSyscall { sysno, args, restart: None });
+        self.sched.runq.push(pid);
+        Ok(())
+    }
+
+    /// Whether a syscall is ready to run.
+    pub fn has_runnable(&self) -> bool {
+        !self.sched.runq.is_empty()
+    }
+
+    /// Runs one ready syscall to completion or until it blocks. Returns `false` when
+    /// nothing was ready.
+    pub fn step(&mut self) -> bool {
+        if self.sched.runq.is_empty() {
+            return false;
+        }
+        let i = if self.sched.runq.len() == 1 { 0 } else { (self.hal.next_u64() % self.sched.runq.len() as u64) as usize };
+        let pid = self.sched.runq.remove(i);
+        self.run_syscall(pid);
+        true
+    }
+
+    fn run_syscall(&mut self, pid: Pid) {
+        let Some(t) = self.tasks.get_mut(&pid) else { return };
+        let Some(p) = t.syscall.clone() else { return };
+        t.cpu_ns += SYSCALL_COST_NS;
+        match dispatch(self, pid, p.sysno, p.args) {
+            Ok(v) => self.syscall_return(pid, v),
+            Err(SysErr::Errno(e)) => self.syscall_return(pid, e.ret()),
+            Err(SysErr::Block) => {
+                if let Some(t) = self.tasks.get_mut(&pid) {
+                    t.state = TaskState::Sleeping;
+                    t.nvcsw += 1;
+                }
+            }
+            Err(SysErr::Gone) => {}
+        }
+    }
+
+    /// Completes the current syscall of `pid` with `ret`.
+    pub(crate) fn syscall_return(&mut self, pid: Pid, ret: i64) {
+        let Some(t) = self.tasks.get_mut(&pid) else { return };
+        let Some(p) = t.syscall.take() else { return };
+        t.state = TaskState::Running;
+        let kill = core::mem::take(&mut t.pending_kill);
+        self.events.push_back(KEvent::SyscallReturn { pid, sysno: Some(p.sysno), ret });
+        if kill != 0 {
+            self.force_sig_kill(pid, kill);
+        }
+    }
+
+    /// Progress saved by the current syscall before it blocked.
+    pub(crate) fn restart_state(&self, pid: Pid) -> Option<u64> {
+        self.tasks.get(&pid)?.syscall.as_ref()?.restart
+    }
+
+    /// Saves progress for the re-run after a wakeup.
+    pub(crate) fn set_restart_state(&mut self, pid: Pid, v: u64) {
+        if let Some(p) = self.tasks.get_mut(&pid).and_then(|t| t.syscall.as_mut()) {
+            p.restart = Some(v);
+        }
+    }
+
+    /// Parks `pid` on `wq`; the handler then returns [`SysErr::Block`].
+    pub(crate) fn wait_on(&mut self, pid: Pid, wq: WqId) -> SysErr {
+        let q = self.sched.waitqueues.entry(wq).or_default();
+        if !q.contains(&pid) {
+            q.push(pid);
+        }
+        SysErr::Block
+    }
+
+    /// Parks `pid` until monotonic time `deadline`.
+    pub(crate) fn sleep_until(&mut self, pid: Pid, deadline: u64) -> SysErr {
+        self.sched.timer_seq += 1;
+        self.sched.timers.insert((deadline, self.sched.timer_seq), pid);
+        self.rearm_timer();
+        SysErr::Block
+    }
+
+    fn rearm_timer(&self) {
+        self.hal.set_timer(self.sched.timers.keys().next().map(|k| k.0));
+    }
+
+    /// Makes a parked task runnable again: its syscall will run from the top.
+    fn wake_task(&mut self, pid: Pid) {
+        for q in self.sched.waitqueues.values_mut() {
+            q.retain(|&p| p != pid);
+        }
+        self.sched.timers.retain(|_, p| *p != pid);
+        if let Some(t) = self.tasks.get_mut(&pid) {
+            if t.state == TaskState::Sleeping && t.syscall.is_some() {
+                t.state = TaskState::Running;
+                if !self.sched.runq.contains(&pid) {
+                    self.sched.runq.push(pid);
+                }
+            }
+        }
+    }
+
+    /// `wake_up`: every task parked on `wq` becomes runnable.
+    pub fn wake_up(&mut self, wq: WqId) {
+        let waiters = self.sched.waitqueues.remove(&wq).unwrap_or_default();
+        for pid in waiters {
+            self.wake_task(pid);
+        }
+    }
+
+    /// The earliest timer deadline, if any task sleeps with a timeout.
+    pub fn next_timer(&self) -> Option<u64> {
+        self.sched.timers.keys().next().map(|k| k.0)
+    }
+
+    /// Fires every timer whose deadline has passed.
+    pub fn run_timers(&mut self) {
+        let now = self.hal.now_ns();
+        while let Some((&(deadline, seq), &pid)) = self.sched.timers.iter().next() {
+            if deadline > now {
+                break;
+            }
+            self.sched.timers.remove(&(deadline, seq));
+            self.wake_task(pid);
+        }
+        self.rearm_timer();
+    }
+
+    /// Removes every trace of `pid` from the scheduler (it exited).
+    pub(crate) fn sched_forget(&mut self, pid: Pid) {
+        self.sched.runq.retain(|&p| p != pid);
+        for q in self.sched.waitqueues.values_mut() {
+            q.retain(|&p| p != pid);
+        }
+        self.sched.waitqueues.retain(|_, q| !q.is_empty());
+        self.sched.timers.retain(|_, p| *p != pid);
+    }
+
+    /// The `wait_chldexit` queue of process `tgid`.
+    pub(crate) fn child_waitqueue(&mut self, tgid: Pid) -> WqId {
+        if let Some(&wq) = self.sched.child_wait.get(&tgid) {
+            return wq;
+        }
+        let wq = self.sched.new_waitqueue();
+        self.sched.child_wait.insert(tgid, wq);
+        wq
+    }
+}

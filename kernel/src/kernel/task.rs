@@ -1,0 +1,102 @@
+//! `struct task_struct`, reduced to what k43 models: identity, state, credentials and the
+//! shared resources (files, fs, mm) a task points at.
+
+use crate::security::cred::Cred;
+use crate::syscalls::Sysno;
+use alloc::string::String;
+
+/// A process or thread id.
+pub type Pid = i32;
+
+/// Ids of kernel objects tasks share (`files_struct`, `fs_struct`, `mm_struct`).
+pub type ObjId = u64;
+
+/// Scheduler state, as `/proc/<pid>/status` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    /// In user mode, or with a syscall queued to run (`R (running)`).
+    Running,
+    /// Parked on a wait queue inside a syscall (`S (sleeping)`).
+    Sleeping,
+    /// Stopped by a signal or a tracer (`T (stopped)`).
+    Stopped,
+    /// Exited, waiting for its parent (`Z (zombie)`).
+    Zombie,
+}
+
+impl TaskState {
+    /// The `State:` text of `/proc/<pid>/status`.
+    pub fn proc_text(self) -> &'static str {
+        match self {
+            TaskState::Running => "R (running)",
+            TaskState::Sleeping => "S (sleeping)",
+            TaskState::Stopped => "T (stopped)",
+            TaskState::Zombie => "Z (zombie)",
+        }
+    }
+}
+
+/// A syscall a task has entered and not yet returned from.
+#[derive(Clone, Debug)]
+pub struct PendingSyscall {
+    /// Which syscall.
+    pub sysno: Sysno,
+    /// Raw arguments in the table's order.
+    pub args: [u64; 6],
+    /// Progress kept across a block and the re-run after the wakeup (a `nanosleep`
+    /// deadline, bytes a pipe write already moved).
+    pub restart: Option<u64>,
+}
+
+/// One task (a thread; a process is a thread group).
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// Thread id.
+    pub pid: Pid,
+    /// Thread-group id (the process id).
+    pub tgid: Pid,
+    /// Process id of the parent process.
+    pub parent: Pid,
+    /// Process group id.
+    pub pgid: Pid,
+    /// `comm`: the executable's base name, at most 15 bytes.
+    pub comm: String,
+    /// Scheduler state.
+    pub state: TaskState,
+    /// Credentials.
+    pub cred: Cred,
+    /// The file-descriptor table.
+    pub files: ObjId,
+    /// cwd and umask.
+    pub fs: ObjId,
+    /// The address space.
+    pub mm: ObjId,
+    /// Signal sent to the parent on exit (`SIGCHLD` for `fork`).
+    pub exit_signal: i32,
+    /// The `wait4` status word once the task has exited.
+    pub exit_code: i32,
+    /// Set once `exit_group` (or a fatal signal) started tearing the group down.
+    pub group_exiting: bool,
+    /// The syscall in progress, if any.
+    pub syscall: Option<PendingSyscall>,
+    /// Virtual nanoseconds spent in syscalls (the CPU-time clocks).
+    pub cpu_ns: u64,
+    /// Voluntary context switches (blocks).
+    pub nvcsw: u64,
+    /// Involuntary context switches.
+    pub nivcsw: u64,
+    /// `CLONE_VFORK` child: the parent sleeps on this queue until the child execs or exits.
+    pub vfork_done: Option<u64>,
+    /// A fatal signal raised during the current syscall (`SIGPIPE`), delivered on the way
+    /// back to user mode; 0 for none.
+    pub pending_kill: i32,
+    /// `CLONE_CHILD_CLEARTID` address, zeroed at exit.
+    pub clear_child_tid: u64,
+}
+
+impl Task {
+    /// Whether this task leads its thread group.
+    pub fn is_leader(&self) -> bool {
+        self.pid == self.tgid
+    }
+}

@@ -1,0 +1,4 @@
+//! Security: credentials and the commoncap LSM (capabilities).
+
+pub mod commoncap;
+pub mod cred;

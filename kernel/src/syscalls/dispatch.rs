@@ -1,0 +1,75 @@
+//! The dispatcher: a table entry to its handler, with arguments narrowed the way the
+//! `SYSCALL_DEFINEn` wrappers narrow them (an `int` argument takes the low 32 bits).
+
+use super::Sysno;
+use crate::hal::Hal;
+use crate::kernel::{Kernel, Pid};
+use crate::uapi::Errno;
+
+/// Why a handler did not produce a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SysErr {
+    /// Failed with an errno.
+    Errno(Errno),
+    /// Parked on a wait queue or a timer; re-run from the top after the wakeup.
+    Block,
+    /// The calling task exited inside the syscall; nothing returns.
+    Gone,
+}
+
+/// A handler's result.
+pub type SysResult = Result<i64, SysErr>;
+
+fn int(a: u64) -> i32 {
+    a as u32 as i32
+}
+
+fn uint(a: u64) -> u32 {
+    a as u32
+}
+
+/// Runs syscall `sysno` for `pid` with raw arguments `a`.
+pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) -> SysResult {
+    use Sysno::*;
+    match sysno {
+        Read => k.sys_read(pid, int(a[0]), a[1], a[2] as usize),
+        Write => k.sys_write(pid, int(a[0]), a[1], a[2] as usize),
+        Openat => k.sys_openat(pid, int(a[0]), a[1], uint(a[2]), uint(a[3])),
+        Close => k.sys_close(pid, int(a[0])),
+        Fstat => k.sys_fstat(pid, int(a[0]), a[1]),
+        Newfstatat => k.sys_newfstatat(pid, int(a[0]), a[1], a[2], uint(a[3])),
+        Lseek => k.sys_lseek(pid, int(a[0]), a[1] as i64, uint(a[2])),
+        Pipe2 => k.sys_pipe2(pid, a[0], uint(a[1])),
+        Dup => k.sys_dup(pid, int(a[0])),
+        Dup3 => k.sys_dup3(pid, int(a[0]), int(a[1]), uint(a[2])),
+        Mkdirat => k.sys_mkdirat(pid, int(a[0]), a[1], uint(a[2])),
+        Unlinkat => k.sys_unlinkat(pid, int(a[0]), a[1], uint(a[2])),
+        Fchmodat => k.sys_fchmodat(pid, int(a[0]), a[1], uint(a[2])),
+        Fchownat => k.sys_fchownat(pid, int(a[0]), a[1], uint(a[2]), uint(a[3]), uint(a[4])),
+        Setxattr => k.sys_setxattr(pid, a[0], a[1], a[2], a[3] as usize, uint(a[4])),
+        Getxattr => k.sys_getxattr(pid, a[0], a[1], a[2], a[3] as usize),
+        Listxattr => k.sys_listxattr(pid, a[0], a[1], a[2] as usize),
+        Removexattr => k.sys_removexattr(pid, a[0], a[1]),
+        Getpid => k.sys_getpid(pid),
+        Getppid => k.sys_getppid(pid),
+        Gettid => k.sys_gettid(pid),
+        Getuid => k.sys_getid(pid, 0),
+        Geteuid => k.sys_getid(pid, 1),
+        Getgid => k.sys_getid(pid, 2),
+        Getegid => k.sys_getid(pid, 3),
+        Setresuid => k.sys_setres(pid, [uint(a[0]), uint(a[1]), uint(a[2])], false),
+        Setresgid => k.sys_setres(pid, [uint(a[0]), uint(a[1]), uint(a[2])], true),
+        Capget => k.sys_capget(pid, a[0], a[1]),
+        Capset => k.sys_capset(pid, a[0], a[1]),
+        Uname => k.sys_uname(pid, a[0]),
+        ClockGettime => k.sys_clock_gettime(pid, int(a[0]), a[1]),
+        Nanosleep => k.sys_nanosleep(pid, a[0], a[1]),
+        SchedYield => Ok(0),
+        Exit => k.sys_exit(pid, int(a[0])),
+        ExitGroup => k.sys_exit_group(pid, int(a[0])),
+        Clone => k.sys_clone(pid, a[0], a[1], a[2], a[3], a[4]),
+        Fork => k.sys_fork(pid),
+        Wait4 => k.sys_wait4(pid, int(a[0]), a[1], uint(a[2]), a[3]),
+        Execve => k.sys_execve(pid, a[0], a[1], a[2]),
+    }
+}

@@ -1,0 +1,257 @@
+//! The one syscall table (DESIGN.md §5): every syscall k43 implements, with its numbers on
+//! x86_64 and arm64, its typed arguments and its return kind. Dispatch, the scenario
+//! parser, the strace tracer and the fuzzers all read this.
+
+use super::desc::ArgKind::*;
+use super::desc::{Arch, Arg, ArgKind, Dir, EnumSet, FlagSet, RetKind, StructKind, SyscallDesc};
+use crate::uapi::{fcntl, sched, wait, xattr};
+
+macro_rules! a {
+    ($name:literal, $kind:expr) => {
+        Arg { name: $name, kind: $kind }
+    };
+}
+
+pub static OPEN_FLAGS: FlagSet = FlagSet {
+    name: "open_flags",
+    flags: &[
+        ("O_CREAT", fcntl::O_CREAT as u64),
+        ("O_EXCL", fcntl::O_EXCL as u64),
+        ("O_NOCTTY", fcntl::O_NOCTTY as u64),
+        ("O_TRUNC", fcntl::O_TRUNC as u64),
+        ("O_APPEND", fcntl::O_APPEND as u64),
+        ("O_NONBLOCK", fcntl::O_NONBLOCK as u64),
+        ("O_SYNC", fcntl::O_SYNC as u64),
+        ("O_DSYNC", fcntl::O_DSYNC as u64),
+        ("O_ASYNC", fcntl::FASYNC as u64),
+        ("O_DIRECT", fcntl::O_DIRECT as u64),
+        ("O_LARGEFILE", fcntl::O_LARGEFILE as u64),
+        ("O_TMPFILE", fcntl::O_TMPFILE as u64),
+        ("O_DIRECTORY", fcntl::O_DIRECTORY as u64),
+        ("O_NOFOLLOW", fcntl::O_NOFOLLOW as u64),
+        ("O_NOATIME", fcntl::O_NOATIME as u64),
+        ("O_CLOEXEC", fcntl::O_CLOEXEC as u64),
+        ("O_PATH", fcntl::O_PATH as u64),
+    ],
+    accmode: Some((3, &[("O_RDONLY", 0), ("O_WRONLY", 1), ("O_RDWR", 2)])),
+    signal_low_byte: false,
+};
+
+pub static CLOEXEC_FLAGS: FlagSet = FlagSet {
+    name: "cloexec_flags",
+    flags: &[("O_NONBLOCK", fcntl::O_NONBLOCK as u64), ("O_CLOEXEC", fcntl::O_CLOEXEC as u64), ("O_DIRECT", fcntl::O_DIRECT as u64)],
+    accmode: None,
+    signal_low_byte: false,
+};
+
+pub static AT_FLAGS: FlagSet = FlagSet {
+    name: "at_flags",
+    flags: &[
+        ("AT_SYMLINK_NOFOLLOW", fcntl::AT_SYMLINK_NOFOLLOW as u64),
+        ("AT_REMOVEDIR", fcntl::AT_REMOVEDIR as u64),
+        ("AT_SYMLINK_FOLLOW", fcntl::AT_SYMLINK_FOLLOW as u64),
+        ("AT_NO_AUTOMOUNT", fcntl::AT_NO_AUTOMOUNT as u64),
+        ("AT_EMPTY_PATH", fcntl::AT_EMPTY_PATH as u64),
+    ],
+    accmode: None,
+    signal_low_byte: false,
+};
+
+pub static CLONE_FLAGS: FlagSet = FlagSet {
+    name: "clone_flags",
+    flags: &[
+        ("CLONE_VM", sched::CLONE_VM),
+        ("CLONE_FS", sched::CLONE_FS),
+        ("CLONE_FILES", sched::CLONE_FILES),
+        ("CLONE_SIGHAND", sched::CLONE_SIGHAND),
+        ("CLONE_PTRACE", sched::CLONE_PTRACE),
+        ("CLONE_VFORK", sched::CLONE_VFORK),
+        ("CLONE_PARENT", sched::CLONE_PARENT),
+        ("CLONE_THREAD", sched::CLONE_THREAD),
+        ("CLONE_NEWNS", sched::CLONE_NEWNS),
+        ("CLONE_SYSVSEM", sched::CLONE_SYSVSEM),
+        ("CLONE_SETTLS", sched::CLONE_SETTLS),
+        ("CLONE_PARENT_SETTID", sched::CLONE_PARENT_SETTID),
+        ("CLONE_CHILD_CLEARTID", sched::CLONE_CHILD_CLEARTID),
+        ("CLONE_DETACHED", sched::CLONE_DETACHED),
+        ("CLONE_UNTRACED", sched::CLONE_UNTRACED),
+        ("CLONE_CHILD_SETTID", sched::CLONE_CHILD_SETTID),
+        ("CLONE_NEWUTS", sched::CLONE_NEWUTS),
+        ("CLONE_NEWIPC", sched::CLONE_NEWIPC),
+        ("CLONE_NEWUSER", sched::CLONE_NEWUSER),
+        ("CLONE_NEWPID", sched::CLONE_NEWPID),
+        ("CLONE_NEWNET", sched::CLONE_NEWNET),
+        ("CLONE_IO", sched::CLONE_IO),
+    ],
+    accmode: None,
+    signal_low_byte: true,
+};
+
+pub static WAIT_FLAGS: FlagSet = FlagSet {
+    name: "wait_flags",
+    flags: &[
+        ("WNOHANG", wait::WNOHANG as u64),
+        ("WUNTRACED", wait::WUNTRACED as u64),
+        ("WEXITED", wait::WEXITED as u64),
+        ("WCONTINUED", wait::WCONTINUED as u64),
+        ("WNOWAIT", wait::WNOWAIT as u64),
+        ("__WNOTHREAD", wait::__WNOTHREAD as u64),
+        ("__WALL", wait::__WALL as u64),
+        ("__WCLONE", wait::__WCLONE as u64),
+    ],
+    accmode: None,
+    signal_low_byte: false,
+};
+
+pub static XATTR_FLAGS: FlagSet = FlagSet {
+    name: "xattr_flags",
+    flags: &[("XATTR_CREATE", xattr::XATTR_CREATE as u64), ("XATTR_REPLACE", xattr::XATTR_REPLACE as u64)],
+    accmode: None,
+    signal_low_byte: false,
+};
+
+pub static SEEK_WHENCE: EnumSet = EnumSet {
+    name: "seek_whence",
+    values: &[("SEEK_SET", 0), ("SEEK_CUR", 1), ("SEEK_END", 2), ("SEEK_DATA", 3), ("SEEK_HOLE", 4)],
+};
+
+pub static CLOCK_IDS: EnumSet = EnumSet {
+    name: "clockid",
+    values: &[
+        ("CLOCK_REALTIME", 0),
+        ("CLOCK_MONOTONIC", 1),
+        ("CLOCK_PROCESS_CPUTIME_ID", 2),
+        ("CLOCK_THREAD_CPUTIME_ID", 3),
+        ("CLOCK_MONOTONIC_RAW", 4),
+        ("CLOCK_REALTIME_COARSE", 5),
+        ("CLOCK_MONOTONIC_COARSE", 6),
+        ("CLOCK_BOOTTIME", 7),
+        ("CLOCK_REALTIME_ALARM", 8),
+        ("CLOCK_BOOTTIME_ALARM", 9),
+        ("CLOCK_TAI", 11),
+    ],
+};
+
+macro_rules! syscalls {
+    ($( $variant:ident = $name:literal, x86 $x:expr, arm $r:expr, [$($arg:expr),* $(,)?], $ret:ident $(, order $ord:expr)? ;)*) => {
+        /// Every syscall k43 implements, by name; the index into [`TABLE`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(u16)]
+        pub enum Sysno { $($variant),* }
+
+        /// The table itself, indexed by [`Sysno`].
+        pub static TABLE: &[SyscallDesc] = &[
+            $(SyscallDesc {
+                name: $name,
+                x86_64: $x,
+                aarch64: $r,
+                args: &[$($arg),*],
+                ret: RetKind::$ret,
+                aarch64_order: syscalls!(@ord $($ord)?),
+            }),*
+        ];
+
+        /// All syscalls in table order.
+        pub static ALL: &[Sysno] = ALL_CONST;
+        const ALL_CONST: &[Sysno] = &[$(Sysno::$variant),*];
+        const TABLE_NRS: &[(i32, i32)] = &[$((nr_or_neg($x), nr_or_neg($r))),*];
+    };
+    (@ord) => { None };
+    (@ord $o:expr) => { Some($o) };
+}
+
+const fn nr_or_neg(n: Option<u32>) -> i32 {
+    match n {
+        Some(n) => n as i32,
+        None => -1,
+    }
+}
+
+const fn ts(d: Dir) -> ArgKind {
+    Struct(StructKind::Timespec, d)
+}
+
+syscalls! {
+    Read = "read", x86 Some(0), arm Some(63), [a!("fd", Fd), a!("buf", OutBuf { len_arg: 2 }), a!("count", UInt)], Int;
+    Write = "write", x86 Some(1), arm Some(64), [a!("fd", Fd), a!("buf", InBuf { len_arg: 2 }), a!("count", UInt)], Int;
+    Openat = "openat", x86 Some(257), arm Some(56), [a!("dirfd", DirFd), a!("pathname", Path), a!("flags", Flags(&OPEN_FLAGS)), a!("mode", Mode)], Fd;
+    Close = "close", x86 Some(3), arm Some(57), [a!("fd", Fd)], Int;
+    Fstat = "fstat", x86 Some(5), arm Some(80), [a!("fd", Fd), a!("statbuf", Struct(StructKind::Stat, Dir::Out))], Int;
+    Newfstatat = "newfstatat", x86 Some(262), arm Some(79), [a!("dirfd", DirFd), a!("pathname", Path), a!("statbuf", Struct(StructKind::Stat, Dir::Out)), a!("flags", Flags(&AT_FLAGS))], Int;
+    Lseek = "lseek", x86 Some(8), arm Some(62), [a!("fd", Fd), a!("offset", Off), a!("whence", Enum(&SEEK_WHENCE))], Int;
+    Pipe2 = "pipe2", x86 Some(293), arm Some(59), [a!("pipefd", FdPair), a!("flags", Flags(&CLOEXEC_FLAGS))], Int;
+    Dup = "dup", x86 Some(32), arm Some(23), [a!("oldfd", Fd)], Fd;
+    Dup3 = "dup3", x86 Some(292), arm Some(24), [a!("oldfd", Fd), a!("newfd", Fd), a!("flags", Flags(&CLOEXEC_FLAGS))], Fd;
+    Mkdirat = "mkdirat", x86 Some(258), arm Some(34), [a!("dirfd", DirFd), a!("pathname", Path), a!("mode", Mode)], Int;
+    Unlinkat = "unlinkat", x86 Some(263), arm Some(35), [a!("dirfd", DirFd), a!("pathname", Path), a!("flags", Flags(&AT_FLAGS))], Int;
+    Fchmodat = "fchmodat", x86 Some(268), arm Some(53), [a!("dirfd", DirFd), a!("pathname", Path), a!("mode", Mode)], Int;
+    Fchownat = "fchownat", x86 Some(260), arm Some(54), [a!("dirfd", DirFd), a!("pathname", Path), a!("owner", Id), a!("group", Id), a!("flags", Flags(&AT_FLAGS))], Int;
+    Setxattr = "setxattr", x86 Some(188), arm Some(5), [a!("path", Path), a!("name", Str), a!("value", InBuf { len_arg: 3 }), a!("size", UInt), a!("flags", Flags(&XATTR_FLAGS))], Int;
+    Getxattr = "getxattr", x86 Some(191), arm Some(8), [a!("path", Path), a!("name", Str), a!("value", OutBuf { len_arg: 3 }), a!("size", UInt)], Int;
+    Listxattr = "listxattr", x86 Some(194), arm Some(11), [a!("path", Path), a!("list", OutBuf { len_arg: 2 }), a!("size", UInt)], Int;
+    Removexattr = "removexattr", x86 Some(197), arm Some(14), [a!("path", Path), a!("name", Str)], Int;
+    Getpid = "getpid", x86 Some(39), arm Some(172), [], Pid;
+    Getppid = "getppid", x86 Some(110), arm Some(173), [], Pid;
+    Gettid = "gettid", x86 Some(186), arm Some(178), [], Pid;
+    Getuid = "getuid", x86 Some(102), arm Some(174), [], Id;
+    Geteuid = "geteuid", x86 Some(107), arm Some(175), [], Id;
+    Getgid = "getgid", x86 Some(104), arm Some(176), [], Id;
+    Getegid = "getegid", x86 Some(108), arm Some(177), [], Id;
+    Setresuid = "setresuid", x86 Some(117), arm Some(147), [a!("ruid", Id), a!("euid", Id), a!("suid", Id)], Int;
+    Setresgid = "setresgid", x86 Some(119), arm Some(149), [a!("rgid", Id), a!("egid", Id), a!("sgid", Id)], Int;
+    Capget = "capget", x86 Some(125), arm Some(90), [a!("hdrp", Struct(StructKind::CapHeader, Dir::In)), a!("datap", Struct(StructKind::CapData, Dir::Out))], Int;
+    Capset = "capset", x86 Some(126), arm Some(91), [a!("hdrp", Struct(StructKind::CapHeader, Dir::In)), a!("datap", Struct(StructKind::CapData, Dir::In))], Int;
+    Uname = "uname", x86 Some(63), arm Some(160), [a!("buf", Struct(StructKind::Utsname, Dir::Out))], Int;
+    ClockGettime = "clock_gettime", x86 Some(228), arm Some(113), [a!("clockid", Enum(&CLOCK_IDS)), a!("tp", ts(Dir::Out))], Int;
+    Nanosleep = "nanosleep", x86 Some(35), arm Some(101), [a!("req", ts(Dir::In)), a!("rem", ts(Dir::Out))], Int;
+    SchedYield = "sched_yield", x86 Some(24), arm Some(124), [], Int;
+    Exit = "exit", x86 Some(60), arm Some(93), [a!("status", Int)], NoReturn;
+    ExitGroup = "exit_group", x86 Some(231), arm Some(94), [a!("status", Int)], NoReturn;
+    Clone = "clone", x86 Some(56), arm Some(220), [a!("flags", Flags(&CLONE_FLAGS)), a!("child_stack", Ptr), a!("parent_tid", Ptr), a!("child_tid", Ptr), a!("tls", Ptr)], Pid, order &[0, 1, 2, 4, 3];
+    Fork = "fork", x86 Some(57), arm None, [], Pid;
+    Wait4 = "wait4", x86 Some(61), arm Some(260), [a!("pid", Pid), a!("wstatus", WaitStatus), a!("options", Flags(&WAIT_FLAGS)), a!("rusage", Struct(StructKind::Rusage, Dir::Out))], Pid;
+    Execve = "execve", x86 Some(59), arm Some(221), [a!("filename", Path), a!("argv", StrArray), a!("envp", StrArray)], Int;
+}
+
+impl Sysno {
+    /// This syscall's description.
+    pub fn desc(self) -> &'static SyscallDesc {
+        &TABLE[self as usize]
+    }
+
+    /// Finds a syscall by the name strace prints.
+    pub fn from_name(name: &str) -> Option<Sysno> {
+        ALL.iter().copied().find(|s| s.desc().name == name)
+    }
+
+    /// Finds the syscall with number `nr` on `arch`; `None` means `-ENOSYS`.
+    pub fn from_nr(arch: Arch, nr: u64) -> Option<Sysno> {
+        let map = match arch {
+            Arch::X86_64 => &X86_64_MAP,
+            Arch::Aarch64 => &AARCH64_MAP,
+        };
+        usize::try_from(nr).ok().and_then(|n| map.get(n)).copied().flatten()
+    }
+}
+
+/// Number-indexed lookup tables, built at compile time so dispatch is one load.
+const MAP_LEN: usize = 512;
+
+const fn build_map(arch: Arch) -> [Option<Sysno>; MAP_LEN] {
+    let mut map = [None; MAP_LEN];
+    let mut i = 0;
+    while i < ALL_CONST.len() {
+        let nr = match arch {
+            Arch::X86_64 => TABLE_NRS[i].0,
+            Arch::Aarch64 => TABLE_NRS[i].1,
+        };
+        if nr >= 0 {
+            map[nr as usize] = Some(ALL_CONST[i]);
+        }
+        i += 1;
+    }
+    map
+}
+
+static X86_64_MAP: [Option<Sysno>; MAP_LEN] = build_map(Arch::X86_64);
+static AARCH64_MAP: [Option<Sysno>; MAP_LEN] = build_map(Arch::Aarch64);
