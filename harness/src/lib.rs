@@ -1,1 +1,22 @@
+//! k43's harness: the scenario language, the world that runs kernels and user programs,
+//! the strace-syntax tracer, and (feature `std`) the CLI.
+//!
+//! The core is `no_std` so the same runner can execute scenarios on bare metal.
+
 #![no_std]
+#![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod exec;
+pub mod programs;
+pub mod runner;
+pub mod scn;
+pub mod strace;
+pub mod trace;
+pub mod world;
+
+#[cfg(feature = "std")]
+pub mod sim;

@@ -1,1 +1,199 @@
-fn main(){}
+//! `cargo harness` — run, sweep and replay k43 scenarios in the simulator.
+
+use clap::{Parser, Subcommand};
+use harness::sim::run_source;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "harness", about = "Run k43 scenarios in the deterministic simulator")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run scenario files or folders: one PASS/FAIL line per scenario and seed.
+    Run {
+        /// Files (`*.scn`) or folders searched recursively.
+        paths: Vec<PathBuf>,
+        /// Run with this seed (default 1).
+        #[arg(long, conflicts_with = "seeds")]
+        seed: Option<u64>,
+        /// Run every seed of a range, `A..B` (B excluded).
+        #[arg(long)]
+        seeds: Option<String>,
+        /// Print each run's full trace.
+        #[arg(long)]
+        trace: bool,
+        /// One JSON object per run instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reproduce one run with its full trace.
+    Replay {
+        /// The scenario file.
+        path: PathBuf,
+        /// The seed to replay.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = Vec::new();
+            walk(p, &mut entries).map_err(|e| format!("{}: {e}", p.display()))?;
+            entries.sort();
+            out.extend(entries);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "scn") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("--seeds takes A..B, got '{s}'"))?;
+    let a: u64 = a.parse().map_err(|_| format!("bad seed '{a}'"))?;
+    let b: u64 = b.parse().map_err(|_| format!("bad seed '{b}'"))?;
+    if b <= a {
+        return Err(format!("empty seed range {s}"));
+    }
+    Ok(a..b)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { paths, seed, seeds, trace, json } => {
+            let seeds = match seeds.as_deref().map(parse_range).transpose() {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    let s = seed.unwrap_or(1);
+                    s..s + 1
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths };
+            let files = match collect(&paths) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            run(&files, seeds, trace, json)
+        }
+        Cmd::Replay { path, seed } => run(&[path], seed..seed + 1, true, false),
+    }
+}
+
+fn run(files: &[PathBuf], seeds: std::ops::Range<u64>, show_trace: bool, json: bool) -> ExitCode {
+    let mut sources = Vec::new();
+    for f in files {
+        match std::fs::read_to_string(f) {
+            Ok(s) => sources.push((f.display().to_string(), s)),
+            Err(e) => {
+                eprintln!("error: {}: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let total = sources.len() as u64 * (seeds.end - seeds.start);
+    let bar = if total > 64 && !json && !show_trace {
+        let b = ProgressBar::new(total);
+        b.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        Some(b)
+    } else {
+        None
+    };
+    let (mut pass, mut fail) = (0u64, 0u64);
+    let mut combined = harness::trace::Trace::default();
+    let mut parse_error = false;
+    for (path, src) in &sources {
+        for seed in seeds.clone() {
+            let outcome = match run_source(path, src, seed, true) {
+                Ok(o) => o,
+                Err(p) => {
+                    if let Some(b) = &bar {
+                        b.suspend(|| eprint!("{}", p.rendered));
+                    } else {
+                        eprint!("{}", p.rendered);
+                    }
+                    parse_error = true;
+                    break;
+                }
+            };
+            let hash = outcome.trace.hash_hex();
+            combined.push(format!("{path} {seed} {hash}"));
+            let ok = outcome.failure.is_none();
+            if ok {
+                pass += 1;
+            } else {
+                fail += 1;
+            }
+            let line = if json {
+                serde_json::json!({"scenario": path, "seed": seed, "pass": ok, "trace_hash": hash, "failure": outcome.failure}).to_string()
+            } else {
+                let mut l = format!("{} {path} seed={seed} trace-hash={hash}", if ok { "PASS" } else { "FAIL" });
+                if let Some(f) = &outcome.failure {
+                    l.push_str(&format!("\n  {}", f.replace('\n', "\n  ")));
+                }
+                l
+            };
+            let print = |l: &str| {
+                if show_trace {
+                    for t in &outcome.trace.lines {
+                        println!("{t}");
+                    }
+                    println!("trace-hash: {hash}");
+                }
+                println!("{l}");
+            };
+            match &bar {
+                Some(b) if ok => b.inc(1),
+                Some(b) => {
+                    b.suspend(|| print(&line));
+                    b.inc(1);
+                }
+                None => print(&line),
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if !json {
+        println!("{pass} passed, {fail} failed");
+        println!("trace-hash: {}", combined.hash_hex());
+    }
+    if parse_error {
+        ExitCode::from(2)
+    } else if fail > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -47,6 +47,8 @@ pub enum KEvent {
     /// A syscall returned to user mode with `ret` (`-errno` on failure); `sysno` is
     /// `None` for a number the table does not know (`-ENOSYS`).
     SyscallReturn { pid: Pid, sysno: Option<Sysno>, ret: i64 },
+    /// `pid`'s syscall could not finish and the task sleeps (it will be re-run on wakeup).
+    Blocked { pid: Pid },
     /// `clone`/`fork` made `child`; it starts in user mode, returning 0.
     Forked { parent: Pid, child: Pid },
     /// `execve` succeeded: `pid` now runs built-in `program` with `argv`.
@@ -245,5 +247,117 @@ impl<H: Hal> Kernel<H> {
     /// Frames in use (for leak checks).
     pub fn frames_used(&self) -> u64 {
         self.frames.used
+    }
+}
+
+/// Administration as root (what a shell on the host would do), for harness commands and
+/// boot-time setup. Paths resolve from `/` with init's credentials.
+impl<H: Hal> Kernel<H> {
+    fn admin_cred(&self) -> Cred {
+        self.task(INIT_PID).map(|t| t.cred.clone()).unwrap_or_else(|| Cred::new(0, 0))
+    }
+
+    /// Resolves an absolute path as root.
+    pub fn admin_lookup(&self, path: &[u8]) -> Result<Node, Errno> {
+        self.path_lookup(INIT_PID, crate::uapi::fcntl::AT_FDCWD, path)
+    }
+
+    /// Creates (or replaces the content of) a regular file.
+    pub fn admin_write_file(&mut self, path: &[u8], mode: u32, uid: u32, gid: u32, content: &[u8]) -> Result<(), Errno> {
+        let p = self.path_parent(INIT_PID, crate::uapi::fcntl::AT_FDCWD, path)?;
+        let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+        match self.path_lookup_from(INIT_PID, &p) {
+            Ok(Node::Ram(ino)) => {
+                let i = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
+                match &mut i.data {
+                    crate::fs::InodeData::Reg(d) => *d = content.to_vec(),
+                    _ => return Err(Errno::EISDIR),
+                }
+                i.mode = crate::uapi::stat::S_IFREG | (mode & 0o7777);
+                i.uid = uid;
+                i.gid = gid;
+                i.mtime = now;
+                Ok(())
+            }
+            Ok(node) => {
+                let cred = self.admin_cred();
+                self.proc_write_node(&cred, node, content)
+            }
+            Err(Errno::ENOENT) => {
+                let Node::Ram(dir) = p.dir else { return Err(Errno::EACCES) };
+                self.vfs.ram.create_file(dir, &p.last, mode, uid, gid, content.to_vec(), now);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn proc_write_node(&mut self, cred: &Cred, node: Node, data: &[u8]) -> Result<(), Errno> {
+        match node {
+            Node::Proc(p) => self.proc_write(cred, p, data).map(|_| ()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Creates a directory.
+    pub fn admin_mkdir(&mut self, path: &[u8], mode: u32, uid: u32, gid: u32) -> Result<(), Errno> {
+        let p = self.path_parent(INIT_PID, crate::uapi::fcntl::AT_FDCWD, path)?;
+        if self.path_lookup_from(INIT_PID, &p).is_ok() {
+            return Err(Errno::EEXIST);
+        }
+        let Node::Ram(dir) = p.dir else { return Err(Errno::EACCES) };
+        let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+        self.vfs.ram.create_dir(dir, &p.last, mode, uid, gid, now);
+        Ok(())
+    }
+
+    /// Reads a whole file (procfs included).
+    pub fn admin_read(&self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        match self.admin_lookup(path)? {
+            Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?.data {
+                crate::fs::InodeData::Reg(d) => Ok(d.clone()),
+                _ => Err(Errno::EISDIR),
+            },
+            Node::Proc(p) => self.proc_read(p),
+            Node::Pipe(_) => Err(Errno::EINVAL),
+        }
+    }
+
+    /// `chmod` as root.
+    pub fn admin_chmod(&mut self, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let node = self.admin_lookup(path)?;
+        let cred = self.admin_cred();
+        self.do_chmod(&cred, node, mode)
+    }
+
+    /// `chown` as root (`u32::MAX` keeps an id).
+    pub fn admin_chown(&mut self, path: &[u8], uid: u32, gid: u32) -> Result<(), Errno> {
+        let node = self.admin_lookup(path)?;
+        let cred = self.admin_cred();
+        self.do_chown(&cred, node, uid, gid)
+    }
+
+    /// `sysctl -w key=value` (dotted or slashed key).
+    pub fn admin_sysctl_write(&mut self, key: &str, value: &str) -> Result<(), Errno> {
+        let idx = self.vfs.sysctl.find(key).ok_or(Errno::ENOENT)?;
+        let node = Node::Proc(crate::fs::proc::ProcNode::SysFile(idx as u32));
+        let cred = self.admin_cred();
+        self.proc_write_node(&cred, node, value.as_bytes())
+    }
+
+    /// `sysctl key`: the value without the newline.
+    pub fn admin_sysctl_read(&self, key: &str) -> Result<String, Errno> {
+        let idx = self.vfs.sysctl.find(key).ok_or(Errno::ENOENT)?;
+        let v = self.vfs.sysctl.read(idx).ok_or(Errno::ENOENT)?;
+        Ok(String::from_utf8_lossy(&v).trim_end_matches('\n').into())
+    }
+
+    /// Sets supplementary groups of a task (what `initgroups` did before it started).
+    pub fn set_groups(&mut self, pid: Pid, mut groups: Vec<u32>) {
+        groups.sort_unstable();
+        groups.dedup();
+        if let Some(t) = self.tasks.get_mut(&pid) {
+            t.cred.groups = groups;
+        }
     }
 }

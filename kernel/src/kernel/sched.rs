@@ -98,6 +98,7 @@ impl<H: Hal> Kernel<H> {
                 if let Some(t) = self.tasks.get_mut(&pid) {
                     t.state = TaskState::Sleeping;
                     t.nvcsw += 1;
+                    self.events.push_back(KEvent::Blocked { pid });
                 }
             }
             Err(SysErr::Gone) => {}

@@ -116,3 +116,46 @@ impl<H: Hal> Kernel<H> {
         }
     }
 }
+
+impl<H: Hal> Kernel<H> {
+    /// Reads `pid`'s memory the way a debugger would, without side effects: no fault is
+    /// taken and no page is allocated; a page inside a VMA that was never touched reads as
+    /// zeroes. `None` when part of the range is outside every VMA. Tracers use this so that
+    /// tracing never changes what the traced run does.
+    pub fn peek_user(&self, pid: Pid, addr: VirtAddr, len: usize) -> Option<Vec<u8>> {
+        if !access_ok(addr, len) {
+            return None;
+        }
+        let mm = self.mms.get(&self.task(pid)?.mm)?;
+        let mut out = vec![0u8; len];
+        let mut done = 0usize;
+        while done < len {
+            let a = addr + done as u64;
+            let n = ((4096 - (a & 4095)) as usize).min(len - done);
+            mm.find_vma(a)?;
+            if let Some((pa, _)) = self.hal.translate(mm.asid, a) {
+                self.hal.phys_read(pa, &mut out[done..done + n]);
+            }
+            done += n;
+        }
+        Some(out)
+    }
+
+    /// [`Kernel::peek_user`] of a NUL-terminated string of at most `max` bytes; the bool
+    /// says whether the NUL was found.
+    pub fn peek_user_cstr(&self, pid: Pid, addr: VirtAddr, max: usize) -> Option<(Vec<u8>, bool)> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        while out.len() < max {
+            let n = ((4096 - (a & 4095)) as usize).min(max - out.len());
+            let chunk = self.peek_user(pid, a, n)?;
+            if let Some(z) = chunk.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..z]);
+                return Some((out, true));
+            }
+            out.extend_from_slice(&chunk);
+            a += n as u64;
+        }
+        Some((out, false))
+    }
+}

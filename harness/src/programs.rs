@@ -1,0 +1,175 @@
+//! Built-in user programs: what `#!k43 NAME` files run. Each is an `async fn` over
+//! [`Sys`]; its return value becomes the argument of the `exit_group` the world makes
+//! for it, as libc's `exit` would.
+
+use crate::exec::{ProgramFuture, Sys};
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::vec::Vec;
+use kernel::syscalls::Sysno;
+use kernel::uapi::fcntl::{AT_FDCWD, O_CREAT, O_TRUNC, O_WRONLY};
+
+/// A program's entry point: the task's handle and its argv.
+pub type Entry = fn(Sys, Vec<Vec<u8>>) -> ProgramFuture;
+
+/// Every built-in program, by the name `#!k43 NAME` uses.
+pub static PROGRAMS: &[(&str, Entry, &str)] = &[
+    ("true", |_, _| Box::pin(async { 0 }), "exit 0"),
+    ("false", |_, _| Box::pin(async { 1 }), "exit 1"),
+    ("exit", |_, a| Box::pin(async move { arg_num(&a, 1).unwrap_or(0) as i32 }), "exit with argv[1]"),
+    ("producer", |s, a| Box::pin(producer(s, a)), "producer FD COUNT: write COUNT lines to FD, yielding between"),
+    ("consumer", |s, a| Box::pin(consumer(s, a)), "consumer FD PATH: read FD to EOF, then write what came to PATH"),
+    ("sleeper", |s, a| Box::pin(sleeper(s, a)), "sleeper MS: nanosleep MS milliseconds"),
+    ("forker", |s, a| Box::pin(forker(s, a)), "forker N: fork N children exiting 1..N, reap them, exit with the sum"),
+    ("id", |s, a| Box::pin(id(s, a)), "id PATH: write the real and effective ids to PATH"),
+];
+
+/// Looks a program up by name.
+pub fn find(name: &str) -> Option<Entry> {
+    PROGRAMS.iter().find(|p| p.0 == name).map(|p| p.1)
+}
+
+fn arg_num(argv: &[Vec<u8>], i: usize) -> Option<i64> {
+    core::str::from_utf8(argv.get(i)?).ok()?.parse().ok()
+}
+
+impl Sys {
+    /// `write(fd, data)`.
+    pub async fn write(&self, fd: i32, data: &[u8]) -> i64 {
+        if !self.store(self.arena, data).await {
+            return -14;
+        }
+        self.syscall(Sysno::Write, [fd as u64, self.arena, data.len() as u64, 0, 0, 0]).await
+    }
+
+    /// `read(fd, n)`: the bytes read, or the negative errno.
+    pub async fn read(&self, fd: i32, n: usize) -> Result<Vec<u8>, i64> {
+        let r = self.syscall(Sysno::Read, [fd as u64, self.arena, n as u64, 0, 0, 0]).await;
+        if r < 0 {
+            return Err(r);
+        }
+        self.load(self.arena, r as usize).await.ok_or(-14)
+    }
+
+    /// `openat(AT_FDCWD, path, flags, mode)`.
+    pub async fn open(&self, path: &[u8], flags: u32, mode: u32) -> i64 {
+        let mut p = path.to_vec();
+        p.push(0);
+        if !self.store(self.arena, &p).await {
+            return -14;
+        }
+        self.syscall(Sysno::Openat, [AT_FDCWD as u64, self.arena, flags as u64, mode as u64, 0, 0]).await
+    }
+
+    /// `close(fd)`.
+    pub async fn close(&self, fd: i32) -> i64 {
+        self.syscall(Sysno::Close, [fd as u64, 0, 0, 0, 0, 0]).await
+    }
+
+    /// `sched_yield()`.
+    pub async fn sched_yield(&self) -> i64 {
+        self.syscall(Sysno::SchedYield, [0; 6]).await
+    }
+
+    /// `nanosleep` for `ns` nanoseconds.
+    pub async fn nanosleep(&self, ns: u64) -> i64 {
+        let ts = kernel::uapi::time::Timespec::from_ns(ns);
+        if !self.store(self.arena, &ts.to_bytes()).await {
+            return -14;
+        }
+        self.syscall(Sysno::Nanosleep, [self.arena, 0, 0, 0, 0, 0]).await
+    }
+
+    /// `wait4(pid, &status, 0, NULL)`: the reaped pid (or -errno) and the status word.
+    pub async fn wait4(&self, pid: i32) -> (i64, i32) {
+        let r = self.syscall(Sysno::Wait4, [pid as i64 as u64, self.arena, 0, 0, 0, 0]).await;
+        let st = self.load(self.arena, 4).await.map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+        (r, st)
+    }
+}
+
+async fn producer(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
+    let (Some(fd), Some(count)) = (arg_num(&argv, 1), arg_num(&argv, 2)) else { return 2 };
+    for i in 0..count {
+        if sys.write(fd as i32, format!("msg {i}\n").as_bytes()).await < 0 {
+            return 1;
+        }
+        sys.sched_yield().await;
+    }
+    sys.close(fd as i32).await;
+    0
+}
+
+async fn consumer(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
+    let (Some(fd), Some(path)) = (arg_num(&argv, 1), argv.get(2)) else { return 2 };
+    let mut got = Vec::new();
+    loop {
+        match sys.read(fd as i32, 7).await {
+            Ok(d) if d.is_empty() => break,
+            Ok(d) => got.extend_from_slice(&d),
+            Err(_) => return 1,
+        }
+    }
+    let out = sys.open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644).await;
+    if out < 0 {
+        return 1;
+    }
+    // Write in pieces the arena holds.
+    for chunk in got.chunks(4096) {
+        if sys.write(out as i32, chunk).await < 0 {
+            return 1;
+        }
+    }
+    sys.close(out as i32).await;
+    0
+}
+
+async fn sleeper(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
+    let ms = arg_num(&argv, 1).unwrap_or(0).max(0) as u64;
+    if sys.nanosleep(ms * 1_000_000).await == 0 {
+        0
+    } else {
+        1
+    }
+}
+
+async fn forker(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
+    let n = arg_num(&argv, 1).unwrap_or(2).clamp(0, 64);
+    for i in 0..n {
+        let code = (i + 1) as i32;
+        let r = sys.fork(move |child: Sys| -> ProgramFuture {
+            Box::pin(async move {
+                child.sched_yield().await;
+                code
+            })
+        })
+        .await;
+        if r < 0 {
+            return 100;
+        }
+    }
+    let mut sum = 0;
+    for _ in 0..n {
+        let (r, st) = sys.wait4(-1).await;
+        if r <= 0 {
+            return 101;
+        }
+        sum += (st >> 8) & 0xff;
+    }
+    sum
+}
+
+async fn id(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
+    let Some(path) = argv.get(1) else { return 2 };
+    let uid = sys.syscall(Sysno::Getuid, [0; 6]).await;
+    let euid = sys.syscall(Sysno::Geteuid, [0; 6]).await;
+    let gid = sys.syscall(Sysno::Getgid, [0; 6]).await;
+    let egid = sys.syscall(Sysno::Getegid, [0; 6]).await;
+    let fd = sys.open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644).await;
+    if fd < 0 {
+        return 1;
+    }
+    sys.write(fd as i32, format!("uid={uid} euid={euid} gid={gid} egid={egid}\n").as_bytes()).await;
+    sys.close(fd as i32).await;
+    0
+}

@@ -1,0 +1,543 @@
+//! Runs a parsed scenario in a [`World`]: admin commands as root, call lines marshalled
+//! into the task's memory and checked against what the kernel returned and wrote.
+
+use crate::scn::*;
+use crate::strace;
+use crate::trace::Trace;
+use crate::world::{arena_for, Platform, World, ARENA_SIZE};
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use kernel::security::cred::Cred;
+use kernel::syscalls::desc::{ArgKind, StructKind};
+use kernel::syscalls::Sysno;
+use kernel::uapi::capability::_LINUX_CAPABILITY_VERSION_1;
+use kernel::{Errno, Kernel, KernelConfig, Pid};
+
+/// Makes the platform of each host.
+pub trait PlatformFactory {
+    /// The platform type.
+    type P: Platform;
+    /// A machine for host number `index` with `ram` bytes.
+    fn make(&self, index: usize, ram: u64) -> Self::P;
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// `None` when every statement held; else the failure report.
+    pub failure: Option<String>,
+    /// The trace.
+    pub trace: Trace,
+}
+
+/// Ticks allowed for one statement before the run is declared stuck.
+pub const TICK_LIMIT: u64 = 5_000_000;
+
+struct Runner<F: PlatformFactory> {
+    factory: F,
+    world: World<F::P>,
+    host: Option<usize>,
+    labels: BTreeMap<String, (usize, Pid)>,
+    vars: BTreeMap<String, i64>,
+    /// Out-argument patterns of calls left `<unfinished ...>`, by label.
+    pending: BTreeMap<String, PendingCall>,
+}
+
+#[derive(Clone)]
+struct PendingCall {
+    call: Call,
+    addrs: Vec<u64>,
+    line: usize,
+}
+
+type Fail = String;
+
+/// Runs `scn` in a fresh world.
+pub fn run<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool) -> Outcome {
+    let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new() };
+    for st in &scn.stmts {
+        if let Err(msg) = r.stmt(st) {
+            let failure = format!("line {}: {}", st.line, msg);
+            r.world.note(format!("FAIL {failure}"));
+            return Outcome { failure: Some(failure), trace: r.world.trace };
+        }
+    }
+    Outcome { failure: None, trace: r.world.trace }
+}
+
+fn errno_text(e: Errno) -> String {
+    format!("{} ({})", e.name().unwrap_or("?"), e.message())
+}
+
+impl<F: PlatformFactory> Runner<F> {
+    fn host(&mut self) -> usize {
+        if let Some(h) = self.host {
+            return h;
+        }
+        self.new_host("k43", kernel::syscalls::Arch::X86_64, 64 << 20)
+    }
+
+    fn new_host(&mut self, name: &str, arch: kernel::syscalls::Arch, ram: u64) -> usize {
+        let p = self.factory.make(self.world.hosts.len(), ram);
+        let k = Kernel::new(p, KernelConfig { arch, hostname: name.into() });
+        let h = self.world.add_host(name, k);
+        self.host = Some(h);
+        h
+    }
+
+    fn word(&self, w: &Word) -> Result<Vec<u8>, Fail> {
+        let mut out = Vec::new();
+        for part in &w.0 {
+            match part {
+                WordPart::Lit(b) => out.extend_from_slice(b),
+                WordPart::Var(v) => out.extend_from_slice(self.var(v)?.to_string().as_bytes()),
+            }
+        }
+        Ok(out)
+    }
+
+    fn var(&self, name: &str) -> Result<i64, Fail> {
+        if let Some(&v) = self.vars.get(name) {
+            return Ok(v);
+        }
+        if let Some(&(_, pid)) = self.labels.get(name) {
+            return Ok(pid as i64);
+        }
+        Err(format!("${name} is not bound"))
+    }
+
+    fn eval(&self, e: &IntExpr) -> Result<i64, Fail> {
+        Ok(match e {
+            IntExpr::Const(c) => *c,
+            IntExpr::Var(v) => self.var(v)?,
+            IntExpr::Or(parts) => {
+                let mut acc = 0;
+                for p in parts {
+                    acc |= self.eval(p)?;
+                }
+                acc
+            }
+        })
+    }
+
+    /// Matches `v` against `p`, binding an unbound variable.
+    fn matches(&mut self, p: &Pat, v: i64) -> bool {
+        match p {
+            Pat::Any => true,
+            Pat::Const(c) => *c == v,
+            Pat::Var(name) => match self.var(name) {
+                Ok(b) => b == v,
+                Err(_) => {
+                    self.vars.insert(name.clone(), v);
+                    true
+                }
+            },
+        }
+    }
+
+    fn label(&self, label: &str) -> Result<(usize, Pid), Fail> {
+        self.labels.get(label).copied().ok_or_else(|| format!("no task labelled '{label}'"))
+    }
+
+    fn stmt(&mut self, st: &Stmt) -> Result<(), Fail> {
+        match &st.kind {
+            StmtKind::Host { name, arch, ram } => {
+                self.new_host(name, *arch, *ram);
+            }
+            StmtKind::Spawn { label, uid, gid, groups, comm } => {
+                if self.labels.contains_key(label) {
+                    return Err(format!("task label '{label}' is taken"));
+                }
+                let h = self.host();
+                let k = &mut self.world.hosts[h].kernel;
+                let pid = k.create_process(Cred::new(*uid, *gid), comm, 0).map_err(|e| format!("spawn: {}", errno_text(e)))?;
+                k.set_groups(pid, groups.clone());
+                self.world.hosts[h].scripted.insert(pid);
+                self.labels.insert(label.clone(), (h, pid));
+                self.world.note(format!("== spawn {label} pid={pid} uid={uid} gid={gid}"));
+            }
+            StmtKind::File { path, mode, uid, gid, content } => {
+                let (p, c) = (self.word(path)?, self.word(content)?);
+                let h = self.host();
+                self.world.hosts[h].kernel.admin_write_file(&p, *mode, *uid, *gid, &c).map_err(|e| format!("file {}: {}", String::from_utf8_lossy(&p), errno_text(e)))?;
+            }
+            StmtKind::Mkdir { path, mode, uid, gid } => {
+                let p = self.word(path)?;
+                let h = self.host();
+                self.world.hosts[h].kernel.admin_mkdir(&p, *mode, *uid, *gid).map_err(|e| format!("mkdir {}: {}", String::from_utf8_lossy(&p), errno_text(e)))?;
+            }
+            StmtKind::Chmod { mode, path } => {
+                let p = self.word(path)?;
+                let h = self.host();
+                self.world.hosts[h].kernel.admin_chmod(&p, *mode).map_err(|e| format!("chmod: {}", errno_text(e)))?;
+            }
+            StmtKind::Chown { uid, gid, path } => {
+                let p = self.word(path)?;
+                let h = self.host();
+                self.world.hosts[h].kernel.admin_chown(&p, *uid, gid.unwrap_or(u32::MAX)).map_err(|e| format!("chown: {}", errno_text(e)))?;
+            }
+            StmtKind::Sysctl { key, value } => {
+                let h = self.host();
+                let k = &mut self.world.hosts[h].kernel;
+                if let Some(v) = value {
+                    k.admin_sysctl_write(key, v).map_err(|e| format!("sysctl: setting key \"{key}\": {}", errno_text(e)))?;
+                }
+                let v = k.admin_sysctl_read(key).map_err(|e| format!("sysctl: cannot stat /proc/sys/{}: {}", key.replace('.', "/"), errno_text(e)))?;
+                self.world.note(format!("{key} = {v}"));
+            }
+            StmtKind::Cat { path } => {
+                let p = self.word(path)?;
+                let h = self.host();
+                let data = self.world.hosts[h].kernel.admin_read(&p).map_err(|e| format!("cat: {}: {}", String::from_utf8_lossy(&p), e.message()))?;
+                for line in String::from_utf8_lossy(&data).lines() {
+                    self.world.note(format!("| {line}"));
+                }
+            }
+            StmtKind::Call { label, call } => self.call(label, call, st.line)?,
+            StmtKind::Resumed { label, sysno, rest, ret } => self.resumed(label, *sysno, rest, ret)?,
+            StmtKind::Run => {
+                self.world.run_until(TICK_LIMIT, |_| false);
+            }
+            StmtKind::Wait { label } => {
+                let (h, pid) = self.label(label)?;
+                let ok = self.world.run_until(TICK_LIMIT, |w| w.hosts[h].exits.contains_key(&pid));
+                if !ok {
+                    return Err(format!("wait {label}: the task never exited (the world went idle)"));
+                }
+            }
+            StmtKind::Expect(e) => self.expect(e)?,
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, e: &Expect) -> Result<(), Fail> {
+        let check = |op: TextOp, hay: &[u8], needle: &[u8], what: &str| -> Result<(), Fail> {
+            let found = match op {
+                TextOp::Equals => hay == needle,
+                TextOp::Contains => needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle),
+                TextOp::Lacks => !(needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)),
+            };
+            if found {
+                return Ok(());
+            }
+            let verb = match op {
+                TextOp::Equals => "to equal",
+                TextOp::Contains => "to contain",
+                TextOp::Lacks => "not to contain",
+            };
+            Err(format!("expected {what} {verb} {}\n  actual: {}", strace::quote(needle, None), strace::quote(hay, Some(2048))))
+        };
+        match e {
+            Expect::File { path, op, text } => {
+                let p = self.word(path)?;
+                let t = self.word(text)?;
+                let h = self.host();
+                let data = self.world.hosts[h].kernel.admin_read(&p).map_err(|e| format!("expect: {}: {}", String::from_utf8_lossy(&p), errno_text(e)))?;
+                check(*op, &data, &t, &String::from_utf8_lossy(&p))
+            }
+            Expect::Trace { op, text } => {
+                let t = self.word(text)?;
+                let all = self.world.trace.lines.join("\n");
+                check(*op, all.as_bytes(), &t, "the trace")
+            }
+            Expect::Dmesg { op, text } => {
+                let t = self.word(text)?;
+                let h = self.host();
+                let all = self.world.hosts[h].kernel.dmesg().join("\n");
+                check(*op, all.as_bytes(), &t, "dmesg")
+            }
+            Expect::Exited { label, code } => self.expect_status(label, kernel::uapi::wait::exited(*code)),
+            Expect::Killed { label, sig } => self.expect_status(label, kernel::uapi::wait::signaled(*sig, false)),
+        }
+    }
+
+    fn expect_status(&mut self, label: &str, want: i32) -> Result<(), Fail> {
+        let (h, pid) = self.label(label)?;
+        match self.world.hosts[h].exits.get(&pid) {
+            Some(&st) if st == want => Ok(()),
+            Some(&st) => Err(format!("expected {label} to end {}\n  actual: {}", strace::wait_status(want), strace::wait_status(st))),
+            None => Err(format!("expected {label} to end {}\n  actual: still running", strace::wait_status(want))),
+        }
+    }
+
+    /// Writes the call's inputs into the task's arena; returns registers and, per
+    /// argument, the address of what was marshalled (0 when nothing was).
+    fn marshal(&mut self, h: usize, pid: Pid, call: &Call) -> Result<([u64; 6], Vec<u64>), Fail> {
+        let desc = call.sysno.desc();
+        let mut regs = [0u64; 6];
+        let mut addrs = alloc::vec![0u64; desc.args.len()];
+        // First the plain integers: buffer sizes depend on them.
+        for (i, a) in call.args.iter().enumerate() {
+            if let ArgVal::Int(e) = a {
+                regs[i] = self.eval(e)? as u64;
+            }
+            if let ArgVal::Out(OutPat::Raw(e)) = a {
+                regs[i] = self.eval(e)? as u64;
+            }
+        }
+        let base = arena_for(pid);
+        let mut off = 0u64;
+        let mut writes: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut alloc = |len: usize| -> Result<u64, Fail> {
+            let a = base + off;
+            off += (len as u64).max(1).next_multiple_of(16);
+            if off > ARENA_SIZE {
+                return Err(format!("arguments need more than {ARENA_SIZE} bytes of scratch memory"));
+            }
+            Ok(a)
+        };
+        let cap_words = match call.args.first() {
+            Some(ArgVal::InStruct(StructKind::CapHeader, f)) => f
+                .iter()
+                .find(|(k, _)| k == "version")
+                .map(|(_, v)| if matches!(v, IntExpr::Const(c) if *c as u32 == _LINUX_CAPABILITY_VERSION_1) { 1 } else { 2 })
+                .unwrap_or(2),
+            _ => 2,
+        };
+        let aarch64 = self.world.hosts[h].kernel.arch == kernel::syscalls::Arch::Aarch64;
+        for (i, a) in call.args.iter().enumerate() {
+            let kind = desc.args[i].kind;
+            match a {
+                ArgVal::Int(_) | ArgVal::Out(OutPat::Raw(_)) => {}
+                ArgVal::Bytes(w) => {
+                    let mut b = self.word(w)?;
+                    if !matches!(kind, ArgKind::InBuf { .. }) {
+                        b.push(0);
+                    }
+                    let at = alloc(b.len())?;
+                    writes.push((at, b));
+                    regs[i] = at;
+                }
+                ArgVal::Strs(items) => {
+                    let mut ptrs = Vec::new();
+                    for w in items {
+                        let mut b = self.word(w)?;
+                        b.push(0);
+                        let at = alloc(b.len())?;
+                        writes.push((at, b));
+                        ptrs.extend_from_slice(&at.to_le_bytes());
+                    }
+                    ptrs.extend_from_slice(&0u64.to_le_bytes());
+                    let at = alloc(ptrs.len())?;
+                    writes.push((at, ptrs));
+                    regs[i] = at;
+                }
+                ArgVal::InStruct(sk, fields) => {
+                    let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v);
+                    let val = |n: &str| -> Result<i64, Fail> { get(n).map(|e| self.eval(e)).unwrap_or(Ok(0)) };
+                    let bytes: Vec<u8> = match sk {
+                        StructKind::Timespec => [val("tv_sec")?.to_le_bytes(), val("tv_nsec")?.to_le_bytes()].concat(),
+                        StructKind::CapHeader => [(val("version")? as u32).to_le_bytes(), (val("pid")? as i32).to_le_bytes()].concat(),
+                        StructKind::CapData => {
+                            let (e, p, inh) = (val("effective")? as u64, val("permitted")? as u64, val("inheritable")? as u64);
+                            let mut b = Vec::new();
+                            for w in 0..cap_words {
+                                for v in [e, p, inh] {
+                                    b.extend_from_slice(&((v >> (32 * w)) as u32).to_le_bytes());
+                                }
+                            }
+                            b
+                        }
+                        _ => return Err(format!("{} cannot be given as input", desc.args[i].name)),
+                    };
+                    let at = alloc(bytes.len())?;
+                    writes.push((at, bytes));
+                    regs[i] = at;
+                }
+                ArgVal::Out(_) => {
+                    let len = match kind {
+                        ArgKind::OutBuf { len_arg } => (regs[len_arg] as usize).min(ARENA_SIZE as usize / 2),
+                        ArgKind::Struct(sk, _) => strace::struct_size(sk, aarch64, cap_words),
+                        ArgKind::FdPair => 8,
+                        ArgKind::WaitStatus => 4,
+                        _ => 8,
+                    };
+                    let at = alloc(len)?;
+                    regs[i] = at;
+                    addrs[i] = at;
+                }
+            }
+        }
+        let k = &mut self.world.hosts[h].kernel;
+        for (at, mut b) in writes {
+            k.user_mode_access(pid, at, &mut b, true).map_err(|e| format!("cannot write arguments into the task's memory: {}", errno_text(e)))?;
+        }
+        Ok((regs, addrs))
+    }
+
+    fn call(&mut self, label: &str, call: &Call, line: usize) -> Result<(), Fail> {
+        let (h, pid) = self.label(label)?;
+        if !self.world.hosts[h].scripted.contains(&pid) {
+            return Err(format!("{label} is not a scripted task (it exited or runs a program)"));
+        }
+        if self.pending.contains_key(label) {
+            return Err(format!("{label} is still inside an unfinished call"));
+        }
+        let (regs, addrs) = self.marshal(h, pid, call)?;
+        self.world.submit(h, pid, call.sysno, regs).map_err(|e| format!("{label}: cannot enter {}: {}", call.sysno.desc().name, errno_text(e)))?;
+        if call.unfinished {
+            let done = self.world.run_until(TICK_LIMIT, |w| w.hosts[h].blocked.contains(&pid) || w.hosts[h].completed.contains_key(&pid));
+            if let Some(&ret) = self.world.hosts[h].completed.get(&pid) {
+                return Err(format!("expected {}(…) to block\n  actual: it returned {}", call.sysno.desc().name, strace::retval(call.sysno.desc().ret, ret)));
+            }
+            if !done {
+                return Err(format!("{label}: {} neither blocked nor returned", call.sysno.desc().name));
+            }
+            self.pending.insert(label.into(), PendingCall { call: call.clone(), addrs, line });
+            return Ok(());
+        }
+        let ret = self.wait_completion(h, pid, label, call.sysno)?;
+        self.check(h, pid, call.sysno, &call.args, &addrs, &call.ret, ret, &regs)
+    }
+
+    fn wait_completion(&mut self, h: usize, pid: Pid, label: &str, sysno: Sysno) -> Result<i64, Fail> {
+        let exits_before = self.world.hosts[h].exits.contains_key(&pid);
+        let ok = self.world.run_until(TICK_LIMIT, |w| w.hosts[h].completed.contains_key(&pid) || w.hosts[h].exits.contains_key(&pid));
+        if let Some(&ret) = self.world.hosts[h].completed.get(&pid) {
+            self.world.hosts[h].completed.remove(&pid);
+            return Ok(ret);
+        }
+        if !exits_before && self.world.hosts[h].exits.contains_key(&pid) {
+            // exit/exit_group (or a fatal signal) ended the task inside the call.
+            return Ok(i64::MIN);
+        }
+        let _ = ok;
+        Err(format!("{label}: {}(…) never returned: the task is blocked and nothing can wake it", sysno.desc().name))
+    }
+
+    fn resumed(&mut self, label: &str, sysno: Sysno, rest: &[ArgVal], ret: &RetExpect) -> Result<(), Fail> {
+        let (h, pid) = self.label(label)?;
+        let Some(p) = self.pending.remove(label) else { return Err(format!("{label} has no unfinished call to resume")) };
+        if p.call.sysno != sysno {
+            return Err(format!("{label}'s unfinished call (line {}) is {}, not {}", p.line, p.call.sysno.desc().name, sysno.desc().name));
+        }
+        let r = self.wait_completion(h, pid, label, sysno)?;
+        let first = crate::trace::first_out(sysno);
+        let mut args = p.call.args.clone();
+        for (j, a) in rest.iter().enumerate() {
+            if let (Some(slot), ArgVal::Out(_)) = (args.get_mut(first + j), a) {
+                *slot = a.clone();
+            }
+        }
+        let regs = [0u64; 6];
+        self.check(h, pid, sysno, &args, &p.addrs, ret, r, &regs)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check(&mut self, h: usize, pid: Pid, sysno: Sysno, args: &[ArgVal], addrs: &[u64], want: &RetExpect, ret: i64, _regs: &[u64; 6]) -> Result<(), Fail> {
+        let last = self.world.trace.lines.iter().rev().find(|l| l.contains(&format!("[pid {pid}] "))).cloned().unwrap_or_default();
+        let last = || last.clone();
+        let desc = sysno.desc();
+        if ret == i64::MIN {
+            // The task ended inside the call: only `= ?` fits.
+            return match want {
+                RetExpect::Any => Ok(()),
+                _ => Err(format!("expected {} to return\n  actual: {}", desc.name, last())),
+            };
+        }
+        let ok = match want {
+            RetExpect::Any => true,
+            RetExpect::Err(e) => ret == e.ret(),
+            RetExpect::Value(p) => !(-4095..0).contains(&ret) && self.matches(p, ret),
+        };
+        if !ok {
+            let expected = match want {
+                RetExpect::Err(e) => format!("-1 {}", errno_text(*e)),
+                RetExpect::Value(Pat::Const(c)) => c.to_string(),
+                RetExpect::Value(Pat::Var(v)) => format!("${v} = {}", self.var(v).map(|x| x.to_string()).unwrap_or_else(|_| String::from("a value"))),
+                _ => String::from("?"),
+            };
+            return Err(format!("{} returned {}, expected {}\n  actual: {}", desc.name, strace::retval(desc.ret, ret), expected, last()));
+        }
+        // A successful fork of a scripted task: the child is scripted too; a variable
+        // bound to its pid names it as a task label.
+        if matches!(sysno, Sysno::Fork | Sysno::Clone) && ret > 0 {
+            if let RetExpect::Value(Pat::Var(v)) = want {
+                self.labels.entry(v.clone()).or_insert((h, ret as Pid));
+            }
+        }
+        let aarch64 = self.world.hosts[h].kernel.arch == kernel::syscalls::Arch::Aarch64;
+        for (i, a) in args.iter().enumerate() {
+            let ArgVal::Out(pat) = a else { continue };
+            let at = addrs.get(i).copied().unwrap_or(0);
+            if at == 0 || matches!(pat, OutPat::Any | OutPat::Raw(_)) {
+                continue;
+            }
+            let k = &self.world.hosts[h].kernel;
+            let name = desc.args[i].name;
+            match pat {
+                OutPat::Bytes(w) => {
+                    let want = self.word(w)?;
+                    let got = if ret >= 0 { k.peek_user(pid, at, ret as usize).unwrap_or_default() } else { Vec::new() };
+                    if got != want {
+                        return Err(format!("{}: {name} holds {}, expected {}\n  actual: {}", desc.name, strace::quote(&got, None), strace::quote(&want, None), last()));
+                    }
+                }
+                OutPat::FdPair([a, b]) => {
+                    let got = k.peek_user(pid, at, 8).unwrap_or_default();
+                    if got.len() == 8 && ret >= 0 {
+                        let r0 = i32::from_le_bytes([got[0], got[1], got[2], got[3]]) as i64;
+                        let r1 = i32::from_le_bytes([got[4], got[5], got[6], got[7]]) as i64;
+                        if !(self.matches(a, r0) && self.matches(b, r1)) {
+                            return Err(format!("{}: {name} is [{r0}, {r1}]\n  actual: {}", desc.name, last()));
+                        }
+                    }
+                }
+                OutPat::Wait(text) => {
+                    let got = k.peek_user(pid, at, 4).unwrap_or_default();
+                    if got.len() == 4 && ret > 0 {
+                        let st = strace::wait_status(i32::from_le_bytes([got[0], got[1], got[2], got[3]]));
+                        if norm(&st) != norm(text) {
+                            return Err(format!("{}: status is {st}, expected {text}\n  actual: {}", desc.name, last()));
+                        }
+                    }
+                }
+                OutPat::Struct(fields) => {
+                    if ret < 0 {
+                        continue;
+                    }
+                    let ArgKind::Struct(sk, _) = desc.args[i].kind else { continue };
+                    let words = if sk == StructKind::CapData {
+                        let hdr = match args.first() {
+                            Some(ArgVal::InStruct(_, f)) => f.iter().find(|(k, _)| k == "version").and_then(|(_, v)| self.eval(v).ok()),
+                            _ => None,
+                        };
+                        if hdr.map(|v| v as u32) == Some(_LINUX_CAPABILITY_VERSION_1) { 1 } else { 2 }
+                    } else {
+                        0
+                    };
+                    let bytes = k.peek_user(pid, at, strace::struct_size(sk, aarch64, words)).unwrap_or_default();
+                    let (got, _) = strace::decode_struct(sk, &bytes, aarch64);
+                    for (f, want_text) in fields {
+                        let have = got.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone()).unwrap_or_default();
+                        let want_text = if sk == StructKind::CapData {
+                            parse_num(want_text).map(strace::capset).unwrap_or_else(|| want_text.clone())
+                        } else {
+                            want_text.clone()
+                        };
+                        if norm(&have) != norm(&want_text) {
+                            return Err(format!("{}: {name}.{f} is {have}, expected {want_text}\n  actual: {}", desc.name, last()));
+                        }
+                    }
+                }
+                OutPat::Any | OutPat::Raw(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn norm(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn parse_num(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x") {
+        u64::from_str_radix(h, 16).ok()
+    } else {
+        s.parse().ok()
+    }
+}

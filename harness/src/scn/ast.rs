@@ -1,0 +1,175 @@
+//! The parsed form of a scenario.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use kernel::syscalls::desc::StructKind;
+use kernel::syscalls::{Arch, Sysno};
+use kernel::Errno;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Default)]
+pub struct Scenario {
+    /// Statements in file order.
+    pub stmts: Vec<Stmt>,
+}
+
+/// One statement and the line it came from.
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    /// 1-based line number.
+    pub line: usize,
+    /// What to do.
+    pub kind: StmtKind,
+}
+
+/// A word that may contain `$var` references (paths in admin commands, strings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word(pub Vec<WordPart>);
+
+/// A piece of a [`Word`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WordPart {
+    /// Literal bytes.
+    Lit(Vec<u8>),
+    /// The value of a variable, in decimal.
+    Var(String),
+}
+
+/// An integer expression: constants, variables, and `|` of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IntExpr {
+    /// A constant.
+    Const(i64),
+    /// A bound variable (or a task label: its pid).
+    Var(String),
+    /// Bitwise or of the parts.
+    Or(Vec<IntExpr>),
+}
+
+/// A value to match, binding a variable when it is still unbound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pat {
+    /// Must equal.
+    Const(i64),
+    /// Bind, or compare when bound.
+    Var(String),
+    /// Anything.
+    Any,
+}
+
+/// One argument of a call line, typed by the syscall table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArgVal {
+    /// A register value.
+    Int(IntExpr),
+    /// Bytes the kernel reads, marshalled into user memory (`"…"`).
+    Bytes(Word),
+    /// A NULL-terminated array of strings.
+    Strs(Vec<Word>),
+    /// A structure the kernel reads: `{field=value, …}`.
+    InStruct(StructKind, Vec<(String, IntExpr)>),
+    /// Something the kernel writes, and what it must look like.
+    Out(OutPat),
+}
+
+/// Expectation on an out-argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutPat {
+    /// `...`: not checked (a buffer is still provided).
+    Any,
+    /// An explicit pointer (`NULL`, `0xdead0000`): passed as is, not checked.
+    Raw(IntExpr),
+    /// The bytes written (`"hello"`).
+    Bytes(Word),
+    /// Fields of a structure, as strace prints them; unlisted fields are not checked.
+    Struct(Vec<(String, String)>),
+    /// `[fd0, fd1]` of pipe2.
+    FdPair([Pat; 2]),
+    /// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`, as text.
+    Wait(String),
+}
+
+/// What a call must return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RetExpect {
+    /// `= ?`
+    Any,
+    /// `= 3`, `= $fd`
+    Value(Pat),
+    /// `= -1 ENOENT (No such file or directory)`
+    Err(Errno),
+}
+
+/// A syscall line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The syscall.
+    pub sysno: Sysno,
+    /// Arguments, one per table argument.
+    pub args: Vec<ArgVal>,
+    /// Expected result.
+    pub ret: RetExpect,
+    /// `<unfinished ...>`: the call must block.
+    pub unfinished: bool,
+}
+
+/// How a text expectation compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextOp {
+    /// The text occurs.
+    Contains,
+    /// The text does not occur.
+    Lacks,
+    /// The whole content equals the text.
+    Equals,
+}
+
+/// What an `expect` line checks.
+// The fields are the parts of the syntax line each variant documents.
+#[allow(missing_docs)]
+#[derive(Clone, Debug)]
+pub enum Expect {
+    /// A file's content (read as root).
+    File { path: Word, op: TextOp, text: Word },
+    /// The trace so far.
+    Trace { op: TextOp, text: Word },
+    /// The kernel log.
+    Dmesg { op: TextOp, text: Word },
+    /// A task exited normally with a code.
+    Exited { label: String, code: i32 },
+    /// A task was killed by a signal.
+    Killed { label: String, sig: i32 },
+}
+
+/// A statement.
+// The fields are the parts of the syntax line each variant documents.
+#[allow(missing_docs)]
+#[derive(Clone, Debug)]
+pub enum StmtKind {
+    /// `host NAME [arch=…] [ram=…]`
+    Host { name: String, arch: Arch, ram: u64 },
+    /// `spawn LABEL [uid=] [gid=] [groups=a,b] [comm=]`
+    Spawn { label: String, uid: u32, gid: u32, groups: Vec<u32>, comm: String },
+    /// `file PATH [mode=] [uid=] [gid=] "content"`
+    File { path: Word, mode: u32, uid: u32, gid: u32, content: Word },
+    /// `mkdir PATH [mode=] [uid=] [gid=]`
+    Mkdir { path: Word, mode: u32, uid: u32, gid: u32 },
+    /// `chmod MODE PATH`
+    Chmod { mode: u32, path: Word },
+    /// `chown UID[:GID] PATH`
+    Chown { uid: u32, gid: Option<u32>, path: Word },
+    /// `sysctl KEY[=VALUE]`
+    Sysctl { key: String, value: Option<String> },
+    /// `cat PATH`
+    Cat { path: Word },
+    /// `LABEL: call(…) = …`
+    Call { label: String, call: Call },
+    /// `LABEL: <... name resumed> …) = …`
+    Resumed { label: String, sysno: Sysno, rest: Vec<ArgVal>, ret: RetExpect },
+    /// `run`: until nothing can move.
+    Run,
+    /// `wait LABEL`: until the task exits.
+    Wait { label: String },
+    /// `expect …`
+    Expect(Expect),
+}

@@ -1,0 +1,548 @@
+//! The parser: statements, and call lines typed by the syscall table so that a misspelt
+//! flag is an error with its column before anything runs.
+
+use super::ast::*;
+use super::lex::{Cursor, PResult};
+use super::Diagnostic;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use kernel::syscalls::desc::{ArgKind, Dir, StructKind};
+use kernel::syscalls::{Arch, Sysno};
+use kernel::uapi::capability::{cap_from_name, _LINUX_CAPABILITY_VERSION_1, _LINUX_CAPABILITY_VERSION_2, _LINUX_CAPABILITY_VERSION_3};
+use kernel::uapi::signal::SIGNAL_NAMES;
+use kernel::Errno;
+
+/// Parses a whole scenario file.
+pub fn parse(src: &str) -> Result<Scenario, Diagnostic> {
+    let mut stmts = Vec::new();
+    for (i, text) in src.lines().enumerate() {
+        let mut c = Cursor::new(text, i + 1);
+        if c.at_end() {
+            continue;
+        }
+        let kind = statement(&mut c)?;
+        stmts.push(Stmt { line: i + 1, kind });
+    }
+    Ok(Scenario { stmts })
+}
+
+fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
+    let save = c.pos;
+    let Some(word) = c.ident() else { return c.err("expected a command or a task label") };
+    if c.eat(":") {
+        return call_line(c, word);
+    }
+    let kind = match word {
+        "host" => {
+            let name = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a host name"))?;
+            let mut arch = Arch::X86_64;
+            let mut ram = 64 << 20;
+            while let Some(k) = c.ident() {
+                c.expect("=")?;
+                match k {
+                    "arch" => {
+                        let at = c.pos;
+                        arch = match c.ident() {
+                            Some("x86_64") => Arch::X86_64,
+                            Some("aarch64") => Arch::Aarch64,
+                            _ => return c.err_at(at, "arch must be x86_64 or aarch64"),
+                        }
+                    }
+                    "ram" => {
+                        let at = c.pos;
+                        let mib = c.number().filter(|&n| (4..=4096).contains(&n)).ok_or(()).or_else(|_| c.err_at(at, "ram is a number of MiB (4..=4096)"))?;
+                        ram = (mib as u64) << 20;
+                    }
+                    _ => return c.err(format!("unknown host option '{k}'")),
+                }
+            }
+            StmtKind::Host { name, arch, ram }
+        }
+        "spawn" => {
+            let label = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a task label"))?;
+            let (mut uid, mut gid, mut groups, mut comm) = (0, 0, Vec::new(), String::from("sh"));
+            while let Some(k) = c.ident() {
+                c.expect("=")?;
+                match k {
+                    "uid" => uid = id_num(c)?,
+                    "gid" => gid = id_num(c)?,
+                    "groups" => loop {
+                        groups.push(id_num(c)?);
+                        if !c.eat(",") {
+                            break;
+                        }
+                    },
+                    "comm" => comm = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a name"))?,
+                    _ => return c.err(format!("unknown spawn option '{k}'")),
+                }
+            }
+            groups.sort_unstable();
+            groups.dedup();
+            StmtKind::Spawn { label, uid, gid, groups, comm }
+        }
+        "file" | "mkdir" => {
+            let path = c.bare_word()?;
+            let (mut mode, mut uid, mut gid) = (if word == "file" { 0o644 } else { 0o755 }, 0, 0);
+            while let Some(k) = c.ident() {
+                c.expect("=")?;
+                match k {
+                    "mode" => mode = id_num(c)?,
+                    "uid" => uid = id_num(c)?,
+                    "gid" => gid = id_num(c)?,
+                    _ => return c.err(format!("unknown option '{k}'")),
+                }
+            }
+            if word == "file" {
+                let content = c.string()?.ok_or(()).or_else(|_| c.err("expected the file content as a quoted string"))?;
+                StmtKind::File { path, mode, uid, gid, content }
+            } else {
+                StmtKind::Mkdir { path, mode, uid, gid }
+            }
+        }
+        "chmod" => {
+            let at = c.pos;
+            let mode = c.number().filter(|m| (0..=0o7777).contains(m)).ok_or(()).or_else(|_| c.err_at(at, "expected an octal mode"))? as u32;
+            StmtKind::Chmod { mode, path: c.bare_word()? }
+        }
+        "chown" => {
+            let uid = id_num(c)?;
+            let gid = if c.eat(":") { Some(id_num(c)?) } else { None };
+            StmtKind::Chown { uid, gid, path: c.bare_word()? }
+        }
+        "sysctl" => {
+            c.ws();
+            let rest = c.rest().trim_end();
+            let (key, value) = match rest.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v.trim().to_string())),
+                None => (rest, None),
+            };
+            if key.is_empty() {
+                return c.err("expected a sysctl key");
+            }
+            c.pos += c.rest().len();
+            StmtKind::Sysctl { key: key.into(), value }
+        }
+        "cat" => StmtKind::Cat { path: c.bare_word()? },
+        "run" => StmtKind::Run,
+        "wait" => StmtKind::Wait { label: c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a task label"))? },
+        "expect" => StmtKind::Expect(expect(c)?),
+        _ => return c.err_at(save, format!("unknown command '{word}'")),
+    };
+    c.end()?;
+    Ok(kind)
+}
+
+fn id_num(c: &mut Cursor<'_>) -> PResult<u32> {
+    let at = c.pos;
+    match c.number() {
+        Some(n) if (0..=u32::MAX as i64).contains(&n) => Ok(n as u32),
+        _ => c.err_at(at, "expected a number"),
+    }
+}
+
+fn text_op(c: &mut Cursor<'_>) -> PResult<TextOp> {
+    if c.eat("contains") {
+        Ok(TextOp::Contains)
+    } else if c.eat("lacks") {
+        Ok(TextOp::Lacks)
+    } else if c.eat("==") {
+        Ok(TextOp::Equals)
+    } else {
+        c.err("expected 'contains', 'lacks' or '=='")
+    }
+}
+
+fn quoted(c: &mut Cursor<'_>) -> PResult<Word> {
+    c.string()?.ok_or(()).or_else(|_| c.err("expected a quoted string"))
+}
+
+fn expect(c: &mut Cursor<'_>) -> PResult<Expect> {
+    if c.eat("trace") {
+        let op = text_op(c)?;
+        return Ok(Expect::Trace { op, text: quoted(c)? });
+    }
+    if c.eat("dmesg") {
+        let op = text_op(c)?;
+        return Ok(Expect::Dmesg { op, text: quoted(c)? });
+    }
+    if c.peek() == Some(b'/') || c.peek() == Some(b'"') {
+        let path = c.bare_word()?;
+        let op = text_op(c)?;
+        return Ok(Expect::File { path, op, text: quoted(c)? });
+    }
+    let Some(label) = c.ident().map(String::from) else { return c.err("expected 'trace', 'dmesg', a path or a task label") };
+    if c.eat("exited") {
+        let at = c.pos;
+        let code = c.number().filter(|n| (0..=255).contains(n)).ok_or(()).or_else(|_| c.err_at(at, "expected an exit code 0..255"))? as i32;
+        return Ok(Expect::Exited { label, code });
+    }
+    if c.eat("killed") {
+        let at = c.pos;
+        let sig = c.ident().and_then(signal_number).ok_or(()).or_else(|_| c.err_at(at, "expected a signal name"))?;
+        return Ok(Expect::Killed { label, sig });
+    }
+    c.err("expected 'exited' or 'killed'")
+}
+
+fn signal_number(name: &str) -> Option<i32> {
+    SIGNAL_NAMES.iter().position(|n| *n == name).filter(|&i| i > 0).map(|i| i as i32)
+}
+
+fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
+    if c.eat("<...") {
+        let at = c.pos;
+        let name = c.ident().ok_or(()).or_else(|_| c.err("expected a syscall name"))?;
+        let sysno = Sysno::from_name(name).ok_or(()).or_else(|_| c.err_at(at, format!("unknown syscall '{name}'")))?;
+        c.expect("resumed>")?;
+        let first = kernel_first_out(sysno);
+        let mut rest = Vec::new();
+        if !c.looking_at("=") {
+            for (n, i) in (first..sysno.desc().args.len()).enumerate() {
+                if n > 0 {
+                    c.expect(",")?;
+                }
+                rest.push(arg(c, sysno, i, None)?);
+            }
+            c.expect(")")?;
+        }
+        c.expect("=")?;
+        let ret = ret_expect(c)?;
+        c.end()?;
+        return Ok(StmtKind::Resumed { label: label.into(), sysno, rest, ret });
+    }
+    let at = c.pos;
+    let name = c.ident().ok_or(()).or_else(|_| c.err("expected a syscall name"))?;
+    let sysno = Sysno::from_name(name).ok_or(()).or_else(|_| c.err_at(at, format!("unknown syscall '{name}'")))?;
+    c.expect("(")?;
+    let desc = sysno.desc();
+    let mut args = Vec::new();
+    let mut cap_version = None;
+    for i in 0..desc.args.len() {
+        if i > 0 {
+            if c.looking_at(")") {
+                // strace leaves openat's mode out without O_CREAT/O_TMPFILE.
+                if desc.args[i..].iter().all(|a| matches!(a.kind, ArgKind::Mode)) {
+                    args.extend((i..desc.args.len()).map(|_| ArgVal::Int(IntExpr::Const(0))));
+                    break;
+                }
+                return c.err(format!("{} takes {} arguments, got {}", desc.name, desc.args.len(), i));
+            }
+            c.expect(",")?;
+        }
+        if c.eat("<unfinished") {
+            c.expect("...>")?;
+            // Out-arguments and the rest come with the resumed line; give them buffers.
+            for j in i..desc.args.len() {
+                args.push(placeholder(sysno, j));
+            }
+            c.end()?;
+            return Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret: RetExpect::Any, unfinished: true } });
+        }
+        let a = arg(c, sysno, i, cap_version)?;
+        if let ArgVal::InStruct(StructKind::CapHeader, f) = &a {
+            cap_version = f.iter().find(|(k, _)| k == "version").and_then(|(_, v)| match v {
+                IntExpr::Const(n) => Some(*n as u32),
+                _ => None,
+            });
+        }
+        args.push(a);
+    }
+    if c.looking_at(",") {
+        return c.err(format!("{} takes {} arguments", desc.name, desc.args.len()));
+    }
+    c.expect(")")?;
+    if c.eat("<unfinished") {
+        c.expect("...>")?;
+        c.end()?;
+        return Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret: RetExpect::Any, unfinished: true } });
+    }
+    c.expect("=")?;
+    let ret = ret_expect(c)?;
+    c.end()?;
+    Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret, unfinished: false } })
+}
+
+fn kernel_first_out(sysno: Sysno) -> usize {
+    crate::trace::first_out(sysno)
+}
+
+/// What an argument not yet written in an `<unfinished ...>` line stands for.
+fn placeholder(sysno: Sysno, i: usize) -> ArgVal {
+    match sysno.desc().args[i].kind {
+        k if crate::strace::is_out(&k) => ArgVal::Out(OutPat::Any),
+        _ => ArgVal::Int(IntExpr::Const(0)),
+    }
+}
+
+fn ret_expect(c: &mut Cursor<'_>) -> PResult<RetExpect> {
+    if c.eat("?") {
+        return Ok(RetExpect::Any);
+    }
+    if c.looking_at("-1 ") || c.looking_at("-1\t") {
+        let save = c.pos;
+        c.eat("-1");
+        if let Some(name) = c.ident() {
+            let e = match Errno::from_name(name) {
+                Some(e) => e,
+                None => return c.err_at(c.pos - name.len(), format!("unknown errno '{name}'")),
+            };
+            if c.looking_at("(") {
+                let at = c.pos;
+                let open = c.rest();
+                let close = open.find(')').ok_or(()).or_else(|_| c.err("unterminated errno message"))?;
+                let msg = &open[1..close];
+                if msg != e.message() {
+                    return c.err_at(at + 1, format!("the message of {} is \"{}\"", name, e.message()));
+                }
+                c.pos += close + 1;
+            }
+            return Ok(RetExpect::Err(e));
+        }
+        c.pos = save;
+    }
+    Ok(RetExpect::Value(pat(c)?))
+}
+
+fn pat(c: &mut Cursor<'_>) -> PResult<Pat> {
+    if c.eat("...") || c.eat("?") {
+        return Ok(Pat::Any);
+    }
+    if let Some(v) = c.var() {
+        return Ok(Pat::Var(v));
+    }
+    match c.number() {
+        Some(n) => Ok(Pat::Const(n)),
+        None => c.err("expected a number, a $variable, '?' or '-1 ERRNO'"),
+    }
+}
+
+/// Named constants an integer may use anywhere.
+fn constant(name: &str) -> Option<i64> {
+    match name {
+        "NULL" => Some(0),
+        "AT_FDCWD" => Some(kernel::uapi::fcntl::AT_FDCWD as i64),
+        "_LINUX_CAPABILITY_VERSION_1" => Some(_LINUX_CAPABILITY_VERSION_1 as i64),
+        "_LINUX_CAPABILITY_VERSION_2" => Some(_LINUX_CAPABILITY_VERSION_2 as i64),
+        "_LINUX_CAPABILITY_VERSION_3" => Some(_LINUX_CAPABILITY_VERSION_3 as i64),
+        _ => signal_number(name).map(|s| s as i64),
+    }
+}
+
+/// An integer expression for an argument of `kind`: numbers, `$vars`, the names the
+/// kind knows (flags, enum values), `1<<CAP_X`, joined by `|`.
+fn int_expr(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
+    let mut parts = Vec::new();
+    loop {
+        let at = c.pos;
+        let part = if let Some(v) = c.var() {
+            IntExpr::Var(v)
+        } else if let Some(n) = c.number() {
+            if c.eat("<<") {
+                let at2 = c.pos;
+                let name = c.ident().ok_or(()).or_else(|_| c.err("expected a capability name after <<"))?;
+                let cap = cap_from_name(name).ok_or(()).or_else(|_| c.err_at(at2, format!("unknown capability '{name}'")))?;
+                IntExpr::Const(n << cap)
+            } else {
+                IntExpr::Const(n)
+            }
+        } else if let Some(name) = c.ident() {
+            let v = match kind {
+                Some(ArgKind::Flags(set)) => set.lookup(name).map(|v| v as i64).or_else(|| (set.signal_low_byte).then(|| signal_number(name).map(|s| s as i64)).flatten()),
+                Some(ArgKind::Enum(set)) => set.lookup(name).map(|v| v as i64),
+                _ => None,
+            };
+            match v.or_else(|| constant(name)) {
+                Some(v) => IntExpr::Const(v),
+                None => {
+                    let what = match kind {
+                        Some(ArgKind::Flags(set)) => format!("unknown flag '{name}' for {}", set.name),
+                        Some(ArgKind::Enum(set)) => format!("unknown value '{name}' for {}", set.name),
+                        _ => format!("unknown constant '{name}'"),
+                    };
+                    return c.err_at(at, what);
+                }
+            }
+        } else {
+            return c.err("expected a number, a name or a $variable");
+        };
+        parts.push(part);
+        if !c.eat("|") {
+            break;
+        }
+    }
+    Ok(if parts.len() == 1 { parts.pop().unwrap_or(IntExpr::Const(0)) } else { IntExpr::Or(parts) })
+}
+
+/// A raw pointer where a buffer or structure would go: `NULL`, a number, a `$var`.
+fn raw_pointer(c: &mut Cursor<'_>) -> PResult<Option<IntExpr>> {
+    if c.looking_at("NULL") || c.peek().is_some_and(|b| b.is_ascii_digit() || b == b'$') {
+        return Ok(Some(int_expr(c, None)?));
+    }
+    Ok(None)
+}
+
+fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> PResult<ArgVal> {
+    let kind = sysno.desc().args[i].kind;
+    if crate::strace::is_out(&kind) {
+        if c.eat("...") {
+            return Ok(ArgVal::Out(OutPat::Any));
+        }
+        if let Some(p) = raw_pointer(c)? {
+            return Ok(ArgVal::Out(OutPat::Raw(p)));
+        }
+    }
+    Ok(match kind {
+        ArgKind::Path | ArgKind::Str | ArgKind::InBuf { .. } => match c.string()? {
+            Some(w) => ArgVal::Bytes(w),
+            None => ArgVal::Int(int_expr(c, None)?),
+        },
+        ArgKind::StrArray => {
+            if c.eat("[") {
+                let mut items = Vec::new();
+                if !c.eat("]") {
+                    loop {
+                        items.push(quoted(c)?);
+                        if c.eat("]") {
+                            break;
+                        }
+                        c.expect(",")?;
+                    }
+                }
+                ArgVal::Strs(items)
+            } else {
+                ArgVal::Int(int_expr(c, None)?)
+            }
+        }
+        ArgKind::Struct(sk, Dir::In) => {
+            if c.looking_at("{") {
+                ArgVal::InStruct(sk, in_struct(c, sk)?)
+            } else {
+                ArgVal::Int(int_expr(c, None)?)
+            }
+        }
+        ArgKind::OutBuf { .. } => ArgVal::Out(OutPat::Bytes(quoted(c)?)),
+        ArgKind::Struct(sk, Dir::Out) => ArgVal::Out(OutPat::Struct(out_struct(c, sk, cap_version)?)),
+        ArgKind::FdPair => {
+            c.expect("[")?;
+            let a = pat(c)?;
+            c.expect(",")?;
+            let b = pat(c)?;
+            c.expect("]")?;
+            ArgVal::Out(OutPat::FdPair([a, b]))
+        }
+        ArgKind::WaitStatus => {
+            c.expect("[")?;
+            let at = c.pos;
+            let rest = c.rest();
+            let Some(end) = rest.find("}]") else { return c.err("expected [{WIFEXITED(s) && WEXITSTATUS(s) == N}]") };
+            let text = rest[..end + 1].trim().to_string();
+            if !(text.starts_with("{WIFEXITED(s)") || text.starts_with("{WIFSIGNALED(s)") || text.starts_with("{WIFSTOPPED(s)")) {
+                return c.err_at(at, "expected {WIFEXITED(s) && …}, {WIFSIGNALED(s) && …} or {WIFSTOPPED(s) && …}");
+            }
+            c.pos += end + 2;
+            ArgVal::Out(OutPat::Wait(text))
+        }
+        k => ArgVal::Int(int_expr(c, Some(&k))?),
+    })
+}
+
+/// The fields a structure the kernel reads may be given, with their kinds.
+fn in_fields(sk: StructKind) -> &'static [&'static str] {
+    match sk {
+        StructKind::Timespec => &["tv_sec", "tv_nsec"],
+        StructKind::CapHeader => &["version", "pid"],
+        StructKind::CapData => &["effective", "permitted", "inheritable"],
+        _ => &[],
+    }
+}
+
+fn in_struct(c: &mut Cursor<'_>, sk: StructKind) -> PResult<Vec<(String, IntExpr)>> {
+    c.expect("{")?;
+    let mut out = Vec::new();
+    if c.eat("}") {
+        return Ok(out);
+    }
+    loop {
+        let at = c.pos;
+        let name = c.ident().ok_or(()).or_else(|_| c.err("expected a field name"))?;
+        if !in_fields(sk).contains(&name) {
+            return c.err_at(at, format!("unknown field '{name}' (fields: {})", in_fields(sk).join(", ")));
+        }
+        c.expect("=")?;
+        out.push((name.into(), int_expr(c, None)?));
+        if c.eat("}") {
+            return Ok(out);
+        }
+        c.expect(",")?;
+    }
+}
+
+/// Reads `{field=text, …, ...}` for a structure the kernel writes. Values are kept as
+/// text (balanced braces and quotes) and compared with the tracer's rendering.
+fn out_struct(c: &mut Cursor<'_>, sk: StructKind, _cap_version: Option<u32>) -> PResult<Vec<(String, String)>> {
+    c.expect("{")?;
+    let mut out = Vec::new();
+    let known = out_fields(sk);
+    loop {
+        if c.eat("...") {
+            c.expect("}")?;
+            return Ok(out);
+        }
+        if c.eat("}") {
+            return Ok(out);
+        }
+        let at = c.pos;
+        let name = c.ident().ok_or(()).or_else(|_| c.err("expected a field name or '...'"))?;
+        if !known.contains(&name) {
+            return c.err_at(at, format!("unknown field '{name}' (fields: {})", known.join(", ")));
+        }
+        c.expect("=")?;
+        c.ws();
+        let rest = c.rest();
+        let mut depth = 0i32;
+        let mut in_str = false;
+        let mut end = rest.len();
+        let bytes = rest.as_bytes();
+        let mut k = 0;
+        while k < bytes.len() {
+            let b = bytes[k];
+            if in_str {
+                if b == b'\\' {
+                    k += 1;
+                } else if b == b'"' {
+                    in_str = false;
+                }
+            } else {
+                match b {
+                    b'"' => in_str = true,
+                    b'{' | b'(' => depth += 1,
+                    b'}' | b')' if depth > 0 => depth -= 1,
+                    b',' | b'}' if depth == 0 => {
+                        end = k;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            k += 1;
+        }
+        out.push((name.into(), rest[..end].trim().into()));
+        c.pos += end;
+        if c.eat("}") {
+            return Ok(out);
+        }
+        c.expect(",")?;
+    }
+}
+
+fn out_fields(sk: StructKind) -> &'static [&'static str] {
+    match sk {
+        StructKind::Timespec => &["tv_sec", "tv_nsec"],
+        StructKind::Stat => &["st_mode", "st_size", "st_dev", "st_ino", "st_nlink", "st_uid", "st_gid", "st_blksize", "st_blocks"],
+        StructKind::Utsname => &["sysname", "nodename", "release", "version", "machine", "domainname"],
+        StructKind::CapHeader => &["version", "pid"],
+        StructKind::CapData => &["effective", "permitted", "inheritable"],
+        StructKind::Rusage => &["ru_utime", "ru_stime"],
+    }
+}

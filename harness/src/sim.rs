@@ -1,0 +1,49 @@
+//! The simulator binding (feature `std`): [`Platform`] for `hal-sim`, and running scenario
+//! files by path and seed.
+
+use crate::runner::{self, Outcome, PlatformFactory};
+use crate::scn;
+use crate::world::Platform;
+use hal_sim::{SimConfig, SimHal};
+use std::string::String;
+use std::vec::Vec;
+
+impl Platform for SimHal {
+    fn idle_until(&self, t: u64) {
+        self.advance_to(t);
+    }
+    fn charge(&self, ns: u64) {
+        self.advance(ns);
+    }
+    fn take_console(&self) -> Vec<u8> {
+        SimHal::take_console(self)
+    }
+}
+
+/// Makes simulated machines; host `i` of a run with seed `s` draws from seed
+/// `s + i·φ` so hosts do not share a random stream.
+pub struct SimFactory {
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl PlatformFactory for SimFactory {
+    type P = SimHal;
+    fn make(&self, index: usize, ram: u64) -> SimHal {
+        let seed = self.seed.wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        SimHal::new(SimConfig { seed, ram_bytes: ram, cpus: 1 })
+    }
+}
+
+/// A scenario that could not even be parsed.
+#[derive(Debug)]
+pub struct ParseFailure {
+    /// `path:line:col: error: …` with the line and a caret.
+    pub rendered: String,
+}
+
+/// Parses `src` (from `path`) and runs it with `seed`.
+pub fn run_source(path: &str, src: &str, seed: u64, tracing: bool) -> Result<Outcome, ParseFailure> {
+    let scn = scn::parse(src).map_err(|d| ParseFailure { rendered: d.render(path, src) })?;
+    Ok(runner::run(&scn, SimFactory { seed }, tracing))
+}

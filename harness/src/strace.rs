@@ -1,0 +1,337 @@
+//! strace's notation: how arguments, structures, flags and return values print. The
+//! tracer prints with it and the scenario parser reads the same notation back.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use kernel::syscalls::desc::{ArgKind, Dir, FlagSet, RetKind, StructKind};
+use kernel::uapi::capability::{CAP_NAMES, _LINUX_CAPABILITY_VERSION_1, _LINUX_CAPABILITY_VERSION_2, _LINUX_CAPABILITY_VERSION_3};
+use kernel::uapi::signal::SIGNAL_NAMES;
+use kernel::uapi::stat::*;
+use kernel::uapi::Errno;
+
+/// strace's default string limit (`-s 32`).
+pub const STRING_LIMIT: usize = 32;
+
+/// Reads a traced task's memory without side effects.
+pub trait Peek {
+    /// `len` bytes at `addr`, or `None` when unreadable.
+    fn peek(&self, addr: u64, len: usize) -> Option<Vec<u8>>;
+    /// A NUL-terminated string of at most `max` bytes and whether it ended.
+    fn peek_cstr(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)>;
+}
+
+/// Quotes bytes as strace does: C escapes for `\t\n\v\f\r\"\\`, octal for the rest of
+/// the unprintables; cut at `limit` bytes with `...` after the closing quote.
+pub fn quote(bytes: &[u8], limit: Option<usize>) -> String {
+    let (shown, cut) = match limit {
+        Some(l) if bytes.len() > l => (&bytes[..l], true),
+        _ => (bytes, false),
+    };
+    let mut s = String::from("\"");
+    for (i, &b) in shown.iter().enumerate() {
+        match b {
+            b'\t' => s.push_str("\\t"),
+            b'\n' => s.push_str("\\n"),
+            0x0b => s.push_str("\\v"),
+            0x0c => s.push_str("\\f"),
+            b'\r' => s.push_str("\\r"),
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                // Shortest octal unless a digit follows (strace's rule).
+                let next_digit = shown.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+                if next_digit {
+                    let _ = write!(s, "\\{b:03o}");
+                } else {
+                    let _ = write!(s, "\\{b:o}");
+                }
+            }
+        }
+    }
+    s.push('"');
+    if cut {
+        s.push_str("...");
+    }
+    s
+}
+
+/// A pointer as strace prints it: `NULL` or hex.
+pub fn ptr(p: u64) -> String {
+    if p == 0 {
+        String::from("NULL")
+    } else {
+        format!("{p:#x}")
+    }
+}
+
+/// Flags of `set` joined by `|`, unknown bits in hex at the end.
+pub fn flags(set: &FlagSet, v: u64) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = v;
+    if let Some((mask, names)) = set.accmode {
+        let m = v & mask;
+        match names.iter().find(|n| n.1 == m) {
+            Some(n) => parts.push(n.0.into()),
+            None => parts.push(format!("{m:#x}")),
+        }
+        rest &= !mask;
+    }
+    if set.signal_low_byte {
+        let sig = rest & 0xff;
+        rest &= !0xff;
+        for (name, bit) in set.flags {
+            if rest & bit == *bit && *bit != 0 {
+                parts.push((*name).into());
+                rest &= !bit;
+            }
+        }
+        if rest != 0 {
+            parts.push(format!("{rest:#x}"));
+        }
+        if sig != 0 {
+            parts.push(signal_name(sig as i32));
+        }
+        return if parts.is_empty() { String::from("0") } else { parts.join("|") };
+    }
+    for (name, bit) in set.flags {
+        if *bit != 0 && rest & bit == *bit {
+            parts.push((*name).into());
+            rest &= !bit;
+        }
+    }
+    if rest != 0 {
+        parts.push(format!("{rest:#x}"));
+    }
+    if parts.is_empty() {
+        String::from("0")
+    } else {
+        parts.join("|")
+    }
+}
+
+/// `SIGKILL`, or the number for one without a name.
+pub fn signal_name(sig: i32) -> String {
+    match SIGNAL_NAMES.get(sig as usize) {
+        Some(n) if sig > 0 => (*n).into(),
+        _ => format!("{sig}"),
+    }
+}
+
+/// `S_IFREG|S_ISUID|0755`.
+pub fn mode_t(mode: u32) -> String {
+    let fmt = match mode & S_IFMT {
+        S_IFREG => "S_IFREG",
+        S_IFDIR => "S_IFDIR",
+        S_IFLNK => "S_IFLNK",
+        S_IFIFO => "S_IFIFO",
+        S_IFCHR => "S_IFCHR",
+        S_IFBLK => "S_IFBLK",
+        S_IFSOCK => "S_IFSOCK",
+        _ => "",
+    };
+    let mut s = String::from(fmt);
+    for (bit, name) in [(S_ISUID, "S_ISUID"), (S_ISGID, "S_ISGID"), (S_ISVTX, "S_ISVTX")] {
+        if mode & bit != 0 {
+            if !s.is_empty() {
+                s.push('|');
+            }
+            s.push_str(name);
+        }
+    }
+    if !s.is_empty() {
+        s.push('|');
+    }
+    s.push_str(&mode_arg((mode & 0o777) as u64));
+    s
+}
+
+/// Permission bits as strace prints a `mode_t` argument: `0644`, `000`.
+pub fn mode_arg(mode: u64) -> String {
+    if mode == 0 {
+        String::from("000")
+    } else {
+        format!("0{mode:o}")
+    }
+}
+
+/// A capability set: `1<<CAP_CHOWN|1<<CAP_KILL`, `0` when empty.
+pub fn capset(v: u64) -> String {
+    if v == 0 {
+        return String::from("0");
+    }
+    let mut parts = Vec::new();
+    for (i, n) in CAP_NAMES.iter().enumerate() {
+        if v & (1 << i) != 0 {
+            parts.push(format!("1<<{n}"));
+        }
+    }
+    let rest = v & !((1u64 << CAP_NAMES.len()) - 1);
+    if rest != 0 {
+        parts.push(format!("{rest:#x}"));
+    }
+    parts.join("|")
+}
+
+/// A `wait4` status word: `{WIFEXITED(s) && WEXITSTATUS(s) == 0}`.
+pub fn wait_status(st: i32) -> String {
+    if st & 0x7f == 0 {
+        format!("{{WIFEXITED(s) && WEXITSTATUS(s) == {}}}", (st >> 8) & 0xff)
+    } else if st & 0xff == 0x7f {
+        format!("{{WIFSTOPPED(s) && WSTOPSIG(s) == {}}}", signal_name((st >> 8) & 0xff))
+    } else {
+        let core = if st & 0x80 != 0 { " && WCOREDUMP(s)" } else { "" };
+        format!("{{WIFSIGNALED(s) && WTERMSIG(s) == {}{}}}", signal_name(st & 0x7f), core)
+    }
+}
+
+/// The return value: `3`, or `-1 ENOENT (No such file or directory)`.
+pub fn retval(kind: RetKind, ret: i64) -> String {
+    if kind == RetKind::NoReturn && ret == 0 {
+        return String::from("0");
+    }
+    if (-4095..0).contains(&ret) && kind != RetKind::Id {
+        let e = Errno(-ret as i32);
+        return match e.name() {
+            Some(n) => format!("-1 {} ({})", n, e.message()),
+            None => format!("-1 errno {} (Unknown error {})", -ret, -ret),
+        };
+    }
+    match kind {
+        RetKind::Id => format!("{}", ret as u32),
+        _ => format!("{ret}"),
+    }
+}
+
+/// Size in user memory of a structure, given the ABI and (for cap data) the version.
+pub fn struct_size(kind: StructKind, aarch64: bool, cap_words: usize) -> usize {
+    match kind {
+        StructKind::Timespec => 16,
+        StructKind::Stat => {
+            if aarch64 {
+                STAT_SIZE_GENERIC
+            } else {
+                STAT_SIZE_X86_64
+            }
+        }
+        StructKind::Utsname => kernel::uapi::utsname::UTSNAME_SIZE,
+        StructKind::CapHeader => 8,
+        StructKind::CapData => 12 * cap_words,
+        StructKind::Rusage => kernel::kernel::exit::RUSAGE_SIZE,
+    }
+}
+
+/// Words per capability set for a header version (strace reads the header to know).
+pub fn cap_words(version: u32) -> usize {
+    if version == _LINUX_CAPABILITY_VERSION_1 {
+        1
+    } else {
+        2
+    }
+}
+
+fn le32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+fn le64(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// One decoded field: its name and how it prints.
+pub type Field = (&'static str, String);
+
+/// Decodes a structure into `(field, text)` pairs, all fields; `shown` is how many of
+/// them strace prints before `...` (`None` = all).
+pub fn decode_struct(kind: StructKind, b: &[u8], aarch64: bool) -> (Vec<Field>, Option<usize>) {
+    match kind {
+        StructKind::Timespec => (alloc::vec![("tv_sec", format!("{}", le64(b, 0) as i64)), ("tv_nsec", format!("{}", le64(b, 8) as i64))], None),
+        StructKind::Stat => {
+            let st = if aarch64 {
+                Kstat {
+                    dev: le64(b, 0),
+                    ino: le64(b, 8),
+                    mode: le32(b, 16),
+                    nlink: le32(b, 20),
+                    uid: le32(b, 24),
+                    gid: le32(b, 28),
+                    rdev: le64(b, 32),
+                    size: le64(b, 48) as i64,
+                    blksize: le32(b, 56),
+                    blocks: le64(b, 64),
+                    ..Default::default()
+                }
+            } else {
+                let mut a = [0u8; STAT_SIZE_X86_64];
+                a.copy_from_slice(&b[..STAT_SIZE_X86_64]);
+                Kstat::from_x86_64(&a)
+            };
+            let fields = alloc::vec![
+                ("st_mode", mode_t(st.mode)),
+                ("st_size", format!("{}", st.size)),
+                ("st_dev", format!("makedev({:#x}, {:#x})", (st.dev >> 8) & 0xfff, st.dev & 0xff)),
+                ("st_ino", format!("{}", st.ino)),
+                ("st_nlink", format!("{}", st.nlink)),
+                ("st_uid", format!("{}", st.uid)),
+                ("st_gid", format!("{}", st.gid)),
+                ("st_blksize", format!("{}", st.blksize)),
+                ("st_blocks", format!("{}", st.blocks)),
+            ];
+            (fields, Some(2))
+        }
+        StructKind::Utsname => {
+            let field = |i: usize| {
+                let f = &b[i * 65..i * 65 + 65];
+                let n = f.iter().position(|&c| c == 0).unwrap_or(65);
+                quote(&f[..n], None)
+            };
+            let names = kernel::uapi::utsname::UTS_FIELDS;
+            (names.iter().enumerate().map(|(i, n)| (*n, field(i))).collect(), Some(2))
+        }
+        StructKind::CapHeader => {
+            let v = le32(b, 0);
+            let vs = match v {
+                _LINUX_CAPABILITY_VERSION_1 => String::from("_LINUX_CAPABILITY_VERSION_1"),
+                _LINUX_CAPABILITY_VERSION_2 => String::from("_LINUX_CAPABILITY_VERSION_2"),
+                _LINUX_CAPABILITY_VERSION_3 => String::from("_LINUX_CAPABILITY_VERSION_3"),
+                _ => format!("{v:#x}"),
+            };
+            (alloc::vec![("version", vs), ("pid", format!("{}", le32(b, 4) as i32))], None)
+        }
+        StructKind::CapData => {
+            let words = b.len() / 12;
+            let set = |f: usize| (0..words).fold(0u64, |acc, w| acc | ((le32(b, 12 * w + 4 * f) as u64) << (32 * w)));
+            (alloc::vec![("effective", capset(set(0))), ("permitted", capset(set(1))), ("inheritable", capset(set(2)))], None)
+        }
+        StructKind::Rusage => {
+            let tv = |o: usize| format!("{{tv_sec={}, tv_usec={}}}", le64(b, o) as i64, le64(b, o + 8) as i64);
+            (alloc::vec![("ru_utime", tv(0)), ("ru_stime", tv(16))], Some(2))
+        }
+    }
+}
+
+/// Prints decoded fields the way strace does, with `...` when fields are omitted.
+pub fn struct_text(fields: &[Field], shown: Option<usize>) -> String {
+    let n = shown.unwrap_or(fields.len()).min(fields.len());
+    let mut s = String::from("{");
+    for (i, (k, v)) in fields[..n].iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "{k}={v}");
+    }
+    if n < fields.len() {
+        s.push_str(", ...");
+    }
+    s.push('}');
+    s
+}
+
+/// Whether an argument kind is written by the kernel (printed at syscall exit).
+pub fn is_out(kind: &ArgKind) -> bool {
+    matches!(kind, ArgKind::OutBuf { .. } | ArgKind::Struct(_, Dir::Out) | ArgKind::FdPair | ArgKind::WaitStatus)
+}

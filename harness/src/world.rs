@@ -1,0 +1,433 @@
+//! The world: one or more hosts (each a [`Kernel`]), the user programs running on them,
+//! scripted tasks driven by scenario lines, and the tracer watching every syscall.
+//!
+//! One [`World::tick`] is one scheduling decision: run a ready syscall in some kernel, or
+//! poll a ready program. Which one is drawn from the seed; when nothing is ready, virtual
+//! time jumps to the next timer.
+
+use crate::exec::{ProgTask, Request, Response};
+use crate::strace::{self, Peek};
+use crate::trace::{self, Trace};
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use kernel::hal::Hal;
+use kernel::kernel::sched::SYSCALL_COST_NS;
+use kernel::mm::{STACK_SIZE, STACK_TOP};
+use kernel::syscalls::desc::RetKind;
+use kernel::syscalls::{Arch, Sysno};
+use kernel::{Errno, KEvent, Kernel, Pid};
+
+/// What the world needs from a platform beyond the HAL: control of idle time and the
+/// console. The simulator jumps its clock; bare metal waits for the timer.
+pub trait Platform: Hal {
+    /// Nothing is ready until monotonic time `t`: get there.
+    fn idle_until(&self, t: u64);
+    /// Work worth `ns` of CPU time was done.
+    fn charge(&self, ns: u64);
+    /// Console output since the last call.
+    fn take_console(&self) -> Vec<u8>;
+}
+
+/// Scratch memory for marshalling a task's syscall arguments: a 256 KiB slice of its
+/// stack VMA, chosen by pid so that threads sharing memory do not collide.
+pub fn arena_for(pid: Pid) -> u64 {
+    STACK_TOP - STACK_SIZE + 0x1_0000 + (pid as u64 % 30) * 0x4_0000
+}
+
+/// Bytes of an arena.
+pub const ARENA_SIZE: u64 = 0x4_0000;
+
+/// A syscall in flight, as the tracer saw it enter.
+#[derive(Clone, Debug)]
+pub struct InFlight {
+    /// Which syscall (None: unknown number).
+    pub sysno: Option<Sysno>,
+    /// Raw arguments in table order.
+    pub args: [u64; 6],
+    /// The arguments printed at entry.
+    pub entry: Vec<String>,
+    /// The `<unfinished ...>` line was printed.
+    pub unfinished: bool,
+}
+
+/// One host.
+pub struct Host<P: Platform> {
+    /// Its name (prefixes trace lines when there are several hosts).
+    pub name: String,
+    /// Its kernel.
+    pub kernel: Kernel<P>,
+    /// Programs running on it, by pid.
+    pub programs: BTreeMap<Pid, ProgTask>,
+    /// Tasks driven by scenario lines.
+    pub scripted: BTreeSet<Pid>,
+    /// Syscalls in flight.
+    pub inflight: BTreeMap<Pid, InFlight>,
+    /// Last completed syscall result of each scripted task, for the runner.
+    pub completed: BTreeMap<Pid, i64>,
+    /// Scripted tasks whose last syscall blocked.
+    pub blocked: BTreeSet<Pid>,
+    /// `wait4` status of every task seen exiting.
+    pub exits: BTreeMap<Pid, i32>,
+    console: Vec<u8>,
+}
+
+/// The simulated (or real) world.
+pub struct World<P: Platform> {
+    /// All hosts.
+    pub hosts: Vec<Host<P>>,
+    /// The trace so far.
+    pub trace: Trace,
+    /// Whether syscall lines are traced (kernel messages always are).
+    pub tracing: bool,
+}
+
+struct KernelPeek<'a, P: Platform> {
+    k: &'a Kernel<P>,
+    pid: Pid,
+}
+
+impl<P: Platform> Peek for KernelPeek<'_, P> {
+    fn peek(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        self.k.peek_user(self.pid, addr, len)
+    }
+    fn peek_cstr(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
+        self.k.peek_user_cstr(self.pid, addr, max)
+    }
+}
+
+/// Most program requests served in one poll (loads and stores do not yield).
+const MAX_IMMEDIATE: usize = 1 << 16;
+
+impl<P: Platform> World<P> {
+    /// An empty world.
+    pub fn new(tracing: bool) -> World<P> {
+        World { hosts: Vec::new(), trace: Trace::default(), tracing }
+    }
+
+    /// Adds a booted kernel as host `name`; returns its index. Registers every built-in
+    /// program with it.
+    pub fn add_host(&mut self, name: &str, mut kernel: Kernel<P>) -> usize {
+        for p in crate::programs::PROGRAMS {
+            kernel.register_program(p.0);
+        }
+        self.hosts.push(Host {
+            name: name.into(),
+            kernel,
+            programs: BTreeMap::new(),
+            scripted: BTreeSet::new(),
+            inflight: BTreeMap::new(),
+            completed: BTreeMap::new(),
+            blocked: BTreeSet::new(),
+            exits: BTreeMap::new(),
+            console: Vec::new(),
+        });
+        let h = self.hosts.len() - 1;
+        self.drain_console(h);
+        h
+    }
+
+    fn prefix(&self, h: usize) -> String {
+        if self.hosts.len() > 1 {
+            format!("{} ", self.hosts[h].name)
+        } else {
+            String::new()
+        }
+    }
+
+    /// Appends a harness line to the trace.
+    pub fn note(&mut self, line: String) {
+        self.trace.push(line);
+    }
+
+    fn drain_console(&mut self, h: usize) {
+        let bytes = self.hosts[h].kernel.hal.take_console();
+        if bytes.is_empty() {
+            return;
+        }
+        self.hosts[h].console.extend_from_slice(&bytes);
+        while let Some(nl) = self.hosts[h].console.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.hosts[h].console.drain(..=nl).collect();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+            let p = self.prefix(h);
+            self.trace.push(format!("{p}{text}"));
+        }
+    }
+
+    /// Enters syscall `sysno` for `pid` on host `h` (traced at entry).
+    pub fn submit(&mut self, h: usize, pid: Pid, sysno: Sysno, args: [u64; 6]) -> Result<(), Errno> {
+        let host = &mut self.hosts[h];
+        let arch = host.kernel.arch;
+        let nr = sysno.desc().nr(arch).ok_or(Errno::ENOSYS)? as u64;
+        let entry = if self.tracing {
+            let peek = KernelPeek { k: &host.kernel, pid };
+            trace::entry_text(sysno, &args, &peek, arch == Arch::Aarch64)
+        } else {
+            Vec::new()
+        };
+        // arm64 passes clone's arguments in its own order: permute back to registers.
+        let regs = match (arch, sysno.desc().aarch64_order) {
+            (Arch::Aarch64, Some(order)) => {
+                let mut r = [0u64; 6];
+                for (reg, &idx) in order.iter().enumerate() {
+                    r[reg] = args[idx];
+                }
+                r
+            }
+            _ => args,
+        };
+        host.kernel.submit(pid, nr, regs)?;
+        host.inflight.insert(pid, InFlight { sysno: Some(sysno), args, entry, unfinished: false });
+        host.blocked.remove(&pid);
+        host.completed.remove(&pid);
+        Ok(())
+    }
+
+    /// Enters a raw syscall number (for numbers the table does not know).
+    pub fn submit_raw(&mut self, h: usize, pid: Pid, nr: u64, args: [u64; 6]) -> Result<(), Errno> {
+        let host = &mut self.hosts[h];
+        host.kernel.submit(pid, nr, args)?;
+        let arch = host.kernel.arch;
+        match Sysno::from_nr(arch, nr) {
+            Some(s) => {
+                let entry = if self.tracing { trace::entry_text(s, &args, &KernelPeek { k: &host.kernel, pid }, arch == Arch::Aarch64) } else { Vec::new() };
+                host.inflight.insert(pid, InFlight { sysno: Some(s), args, entry, unfinished: false });
+            }
+            None => {
+                let entry = args.iter().map(|a| format!("{a:#x}")).collect();
+                host.inflight.insert(pid, InFlight { sysno: None, args, entry, unfinished: false });
+            }
+        }
+        host.completed.remove(&pid);
+        Ok(())
+    }
+
+    fn syscall_name(f: &InFlight, nr_hint: Option<u64>) -> String {
+        match f.sysno {
+            Some(s) => s.desc().name.into(),
+            None => format!("syscall_{:#x}", nr_hint.unwrap_or(0)),
+        }
+    }
+
+    fn handle_events(&mut self, h: usize) {
+        let events: Vec<KEvent> = self.hosts[h].kernel.take_events().collect();
+        for ev in events {
+            self.drain_console(h);
+            match ev {
+                KEvent::SyscallReturn { pid, ret, .. } => self.on_return(h, pid, ret),
+                KEvent::Blocked { pid } => {
+                    if pid_is_scripted(&self.hosts[h], pid) {
+                        self.hosts[h].blocked.insert(pid);
+                    }
+                    let Some(f) = self.hosts[h].inflight.get_mut(&pid) else { continue };
+                    if f.unfinished {
+                        continue;
+                    }
+                    f.unfinished = true;
+                    if !self.tracing {
+                        continue;
+                    }
+                    let f = f.clone();
+                    let nargs = f.sysno.map(|s| s.desc().args.len()).unwrap_or(6);
+                    let body = if f.entry.len() < nargs { format!("{}, ", f.entry.join(", ")) } else { f.entry.join(", ") };
+                    let p = self.prefix(h);
+                    self.trace.push(format!("{p}[pid {pid}] {}({} <unfinished ...>", Self::syscall_name(&f, None), body));
+                }
+                KEvent::Forked { parent, child } => {
+                    let host = &mut self.hosts[h];
+                    if host.scripted.contains(&parent) {
+                        host.scripted.insert(child);
+                    } else if let Some(prog) = host.programs.get(&parent) {
+                        let body = prog.mb.borrow_mut().child.take();
+                        if let Some(body) = body {
+                            host.programs.insert(child, ProgTask::start(child, arena_for(child), body));
+                        }
+                    }
+                }
+                KEvent::Exec { pid, program, argv } => {
+                    let host = &mut self.hosts[h];
+                    host.scripted.remove(&pid);
+                    if let Some(entry) = crate::programs::find(&program) {
+                        host.programs.insert(pid, ProgTask::start(pid, arena_for(pid), |sys| entry(sys, argv)));
+                    }
+                    // The execve's own return is still to come: mark the new program as
+                    // waiting for it so it starts after the syscall completes.
+                    if let Some(p) = host.programs.get(&pid) {
+                        p.mb.borrow_mut().in_flight = true;
+                    }
+                }
+                KEvent::Exited { pid, status } => {
+                    let p = self.prefix(h);
+                    let host = &mut self.hosts[h];
+                    host.programs.remove(&pid);
+                    host.blocked.remove(&pid);
+                    host.exits.insert(pid, status);
+                    if let Some(f) = host.inflight.remove(&pid) {
+                        if self.tracing {
+                            let name = Self::syscall_name(&f, None);
+                            let noreturn = f.sysno.is_some_and(|s| s.desc().ret == RetKind::NoReturn);
+                            if noreturn {
+                                self.trace.push(format!("{p}[pid {pid}] {}({}) = ?", name, f.entry.join(", ")));
+                            } else if !f.unfinished {
+                                self.trace.push(format!("{p}[pid {pid}] {}({} <unfinished ...>", name, f.entry.join(", ")));
+                            }
+                        }
+                    }
+                    if self.tracing {
+                        let what = if status & 0x7f == 0 { format!("exited with {}", (status >> 8) & 0xff) } else { format!("killed by {}", strace::signal_name(status & 0x7f)) };
+                        self.trace.push(format!("{p}[pid {pid}] +++ {what} +++"));
+                    }
+                }
+            }
+        }
+        self.drain_console(h);
+    }
+
+    fn on_return(&mut self, h: usize, pid: Pid, ret: i64) {
+        let p = self.prefix(h);
+        let host = &mut self.hosts[h];
+        let f = host.inflight.remove(&pid);
+        if self.tracing {
+            if let Some(f) = &f {
+                let arch = host.kernel.arch;
+                let line = match f.sysno {
+                    Some(s) => {
+                        let peek = KernelPeek { k: &host.kernel, pid };
+                        let rest = trace::exit_text(s, &f.args, ret, &peek, arch == Arch::Aarch64);
+                        let r = strace::retval(s.desc().ret, ret);
+                        if f.unfinished {
+                            format!("[pid {pid}] <... {} resumed>{}) = {}", s.desc().name, rest.join(", "), r)
+                        } else {
+                            let mut all = f.entry.clone();
+                            all.extend(rest);
+                            format!("[pid {pid}] {}({}) = {}", s.desc().name, all.join(", "), r)
+                        }
+                    }
+                    None => format!("[pid {pid}] syscall({}) = {}", f.entry.join(", "), strace::retval(RetKind::Int, ret)),
+                };
+                self.trace.push(format!("{p}{line}"));
+            }
+        }
+        let host = &mut self.hosts[h];
+        host.blocked.remove(&pid);
+        if let Some(prog) = host.programs.get(&pid) {
+            let mut mb = prog.mb.borrow_mut();
+            if mb.in_flight {
+                mb.in_flight = false;
+                // A program started by this very execve does not see its return.
+                if f.as_ref().and_then(|f| f.sysno) != Some(Sysno::Execve) {
+                    mb.response = Some(Response::Ret(ret));
+                }
+            }
+        } else {
+            host.completed.insert(pid, ret);
+        }
+        if f.as_ref().and_then(|f| f.sysno) == Some(Sysno::Execve) && ret == 0 {
+            host.completed.insert(pid, ret);
+        }
+    }
+
+    fn poll_program(&mut self, h: usize, pid: Pid) {
+        for _ in 0..MAX_IMMEDIATE {
+            let host = &mut self.hosts[h];
+            let Some(prog) = host.programs.get_mut(&pid) else { return };
+            prog.poll();
+            if let Some(code) = prog.done {
+                // Returning from the program is libc's exit(): exit_group(code).
+                let _ = self.submit(h, pid, Sysno::ExitGroup, [code as u32 as u64, 0, 0, 0, 0, 0]);
+                if let Some(p) = self.hosts[h].programs.get(&pid) {
+                    p.mb.borrow_mut().in_flight = true;
+                }
+                return;
+            }
+            let req = prog.mb.borrow_mut().request.take();
+            match req {
+                None => return,
+                Some(Request::Syscall { sysno, args }) => {
+                    prog.mb.borrow_mut().in_flight = true;
+                    if let Err(e) = self.submit(h, pid, sysno, args) {
+                        if let Some(p) = self.hosts[h].programs.get(&pid) {
+                            let mut mb = p.mb.borrow_mut();
+                            mb.in_flight = false;
+                            mb.response = Some(Response::Ret(e.ret()));
+                        }
+                    }
+                    return;
+                }
+                Some(Request::Load { addr, len }) => {
+                    let mut buf = alloc::vec![0u8; len];
+                    let r = host.kernel.user_mode_access(pid, addr, &mut buf, false);
+                    prog.mb.borrow_mut().response = Some(if r.is_ok() { Response::Data(buf) } else { Response::Fault });
+                }
+                Some(Request::Store { addr, mut data }) => {
+                    let r = host.kernel.user_mode_access(pid, addr, &mut data, true);
+                    prog.mb.borrow_mut().response = Some(if r.is_ok() { Response::Stored } else { Response::Fault });
+                }
+            }
+        }
+    }
+
+    /// Makes one scheduling decision. Returns `false` when nothing can ever move again
+    /// (no ready syscall, no ready program, no timer).
+    pub fn tick(&mut self) -> bool {
+        for h in 0..self.hosts.len() {
+            let k = &mut self.hosts[h].kernel;
+            if k.next_timer().is_some_and(|t| t <= k.hal.now_ns()) {
+                k.run_timers();
+                self.handle_events(h);
+            }
+        }
+        let mut cands: Vec<(usize, Option<Pid>)> = Vec::new();
+        for (h, host) in self.hosts.iter().enumerate() {
+            if host.kernel.has_runnable() {
+                cands.push((h, None));
+            }
+            for (&pid, p) in &host.programs {
+                if p.ready() {
+                    cands.push((h, Some(pid)));
+                }
+            }
+        }
+        if cands.is_empty() {
+            let next = self.hosts.iter().filter_map(|h| h.kernel.next_timer()).min();
+            let Some(t) = next else { return false };
+            for h in 0..self.hosts.len() {
+                self.hosts[h].kernel.hal.idle_until(t);
+                self.hosts[h].kernel.run_timers();
+                self.handle_events(h);
+            }
+            return true;
+        }
+        let i = if cands.len() == 1 { 0 } else { (self.hosts[0].kernel.hal.next_u64() % cands.len() as u64) as usize };
+        let (h, what) = cands[i];
+        match what {
+            None => {
+                self.hosts[h].kernel.step();
+                for host in &self.hosts {
+                    host.kernel.hal.charge(SYSCALL_COST_NS);
+                }
+            }
+            Some(pid) => self.poll_program(h, pid),
+        }
+        self.handle_events(h);
+        true
+    }
+
+    /// Ticks until `done` holds (true) or nothing can move (false), at most `limit` ticks.
+    pub fn run_until(&mut self, limit: u64, mut done: impl FnMut(&World<P>) -> bool) -> bool {
+        for _ in 0..limit {
+            if done(self) {
+                return true;
+            }
+            if !self.tick() {
+                return done(self);
+            }
+        }
+        done(self)
+    }
+}
+
+fn pid_is_scripted<P: Platform>(h: &Host<P>, pid: Pid) -> bool {
+    h.scripted.contains(&pid)
+}
