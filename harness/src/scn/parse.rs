@@ -249,7 +249,8 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
         args.push(a);
     }
     if c.looking_at(",") {
-        return c.err(format!("{} takes {} arguments", desc.name, desc.args.len()));
+        let n = desc.args.len();
+        return c.err(format!("{} takes {n} argument{}", desc.name, if n == 1 { "" } else { "s" }));
     }
     c.expect(")")?;
     if c.eat("<unfinished") {

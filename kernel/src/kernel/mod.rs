@@ -4,6 +4,7 @@
 pub mod exec;
 pub mod exit;
 pub mod fork;
+pub mod invariants;
 pub mod sched;
 pub mod sys;
 pub mod task;
