@@ -20,3 +20,5 @@ pub mod world;
 
 #[cfg(feature = "std")]
 pub mod sim;
+#[cfg(feature = "std")]
+pub mod fuzz;

@@ -57,6 +57,7 @@ type Fail = String;
 /// Runs `scn` in a fresh world.
 pub fn run<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool) -> Outcome {
     let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new() };
+    r.world.name_hosts = scn.stmts.iter().filter(|s| matches!(s.kind, StmtKind::Host { .. })).count() > 1;
     for st in &scn.stmts {
         if let Err(msg) = r.stmt(st) {
             let failure = format!("line {}: {}", st.line, msg);

@@ -81,6 +81,8 @@ pub struct World<P: Platform> {
     pub trace: Trace,
     /// Whether syscall lines are traced (kernel messages always are).
     pub tracing: bool,
+    /// Prefix every line with its host's name (set when a scenario declares several).
+    pub name_hosts: bool,
 }
 
 struct KernelPeek<'a, P: Platform> {
@@ -103,7 +105,7 @@ const MAX_IMMEDIATE: usize = 1 << 16;
 impl<P: Platform> World<P> {
     /// An empty world.
     pub fn new(tracing: bool) -> World<P> {
-        World { hosts: Vec::new(), trace: Trace::default(), tracing }
+        World { hosts: Vec::new(), trace: Trace::default(), tracing, name_hosts: false }
     }
 
     /// Adds a booted kernel as host `name`; returns its index. Registers every built-in
@@ -129,7 +131,7 @@ impl<P: Platform> World<P> {
     }
 
     fn prefix(&self, h: usize) -> String {
-        if self.hosts.len() > 1 {
+        if self.name_hosts {
             format!("{} ", self.hosts[h].name)
         } else {
             String::new()
