@@ -106,7 +106,10 @@ impl<H: Hal> Kernel<H> {
     }
 
     pub(crate) fn sys_capget(&mut self, pid: Pid, hdr: u64, data: u64) -> SysResult {
+        // A NULL data pointer is how libcap asks for the preferred version: whatever the
+        // header said, that is a success (the version was written back when unknown).
         let words = match self.cap_validate_magic(pid, hdr) {
+            Ok(_) if data == 0 => return Ok(0),
             Ok(w) => w,
             Err(Errno::EINVAL) if data == 0 => return Ok(0),
             Err(e) => return Err(e.into()),
@@ -115,8 +118,9 @@ impl<H: Hal> Kernel<H> {
         if target < 0 {
             return Err(Errno::EINVAL.into());
         }
-        let me = self.cur(pid)?.tgid;
-        let t = if target != 0 && target != pid && target != me { target } else { pid };
+        // cap_get_target_pid: any pid but the caller's own tid is looked up as a task
+        // (a thread id names that thread; a tgid names the group leader).
+        let t = if target != 0 && target != pid { target } else { pid };
         let c = &self.task(t).ok_or(Errno::ESRCH)?.cred;
         let (e, p, i) = (c.cap_effective, c.cap_permitted, c.cap_inheritable);
         let mut out = [0u8; 24];
@@ -182,11 +186,17 @@ impl<H: Hal> Kernel<H> {
             let me = self.cur(pid)?;
             let t = if target == 0 { me } else { self.task(target).ok_or(Errno::EINVAL)? };
             if per_thread {
+                // posix_cpu_clock_get_task: a thread clock only of the caller's own group.
+                if t.tgid != me.tgid {
+                    return Err(Errno::EINVAL);
+                }
                 return Ok(t.cpu_ns);
             }
-            if !t.is_leader() {
+            // A process clock names a group leader (or the caller itself).
+            if target != 0 && !t.is_leader() {
                 return Err(Errno::EINVAL);
             }
+            let t = if target == 0 { self.task(me.tgid).unwrap_or(me) } else { t };
             return Ok(self.tasks.values().filter(|o| o.tgid == t.tgid).map(|o| o.cpu_ns).sum());
         }
         let t = self.cur(pid)?;
