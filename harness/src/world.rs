@@ -44,6 +44,8 @@ pub const ARENA_SIZE: u64 = 0x4_0000;
 pub struct InFlight {
     /// Which syscall (None: unknown number).
     pub sysno: Option<Sysno>,
+    /// The number it was entered with.
+    pub nr: u64,
     /// Raw arguments in table order.
     pub args: [u64; 6],
     /// The arguments printed at entry.
@@ -180,7 +182,7 @@ impl<P: Platform> World<P> {
             _ => args,
         };
         host.kernel.submit(pid, nr, regs)?;
-        host.inflight.insert(pid, InFlight { sysno: Some(sysno), args, entry, unfinished: false });
+        host.inflight.insert(pid, InFlight { sysno: Some(sysno), nr, args, entry, unfinished: false });
         host.blocked.remove(&pid);
         host.completed.remove(&pid);
         Ok(())
@@ -189,26 +191,28 @@ impl<P: Platform> World<P> {
     /// Enters a raw syscall number (for numbers the table does not know).
     pub fn submit_raw(&mut self, h: usize, pid: Pid, nr: u64, args: [u64; 6]) -> Result<(), Errno> {
         let host = &mut self.hosts[h];
-        host.kernel.submit(pid, nr, args)?;
         let arch = host.kernel.arch;
-        match Sysno::from_nr(arch, nr) {
-            Some(s) => {
-                let entry = if self.tracing { trace::entry_text(s, &args, &KernelPeek { k: &host.kernel, pid }, arch == Arch::Aarch64) } else { Vec::new() };
-                host.inflight.insert(pid, InFlight { sysno: Some(s), args, entry, unfinished: false });
-            }
-            None => {
-                let entry = args.iter().map(|a| format!("{a:#x}")).collect();
-                host.inflight.insert(pid, InFlight { sysno: None, args, entry, unfinished: false });
-            }
-        }
+        let sysno = Sysno::from_nr(arch, nr);
+        let entry = match (sysno, self.tracing) {
+            (_, false) => Vec::new(),
+            (Some(s), true) => trace::entry_text(s, &args, &KernelPeek { k: &host.kernel, pid }, arch == Arch::Aarch64),
+            (None, true) => args.iter().map(|&a| if a == 0 { String::from("0") } else { format!("{a:#x}") }).collect(),
+        };
+        host.inflight.insert(pid, InFlight { sysno, nr, args, entry, unfinished: false });
         host.completed.remove(&pid);
+        if let Err(e) = host.kernel.submit(pid, nr, args) {
+            host.inflight.remove(&pid);
+            return Err(e);
+        }
+        // An unknown number is answered at once: take that event now.
+        self.handle_events(h);
         Ok(())
     }
 
-    fn syscall_name(f: &InFlight, nr_hint: Option<u64>) -> String {
+    fn syscall_name(f: &InFlight) -> String {
         match f.sysno {
             Some(s) => s.desc().name.into(),
-            None => format!("syscall_{:#x}", nr_hint.unwrap_or(0)),
+            None => format!("syscall_{:#x}", f.nr),
         }
     }
 
@@ -234,7 +238,7 @@ impl<P: Platform> World<P> {
                     let nargs = f.sysno.map(|s| s.desc().args.len()).unwrap_or(6);
                     let body = if f.entry.len() < nargs { format!("{}, ", f.entry.join(", ")) } else { f.entry.join(", ") };
                     let p = self.prefix(h);
-                    self.trace.push(format!("{p}[pid {pid}] {}({} <unfinished ...>", Self::syscall_name(&f, None), body));
+                    self.trace.push(format!("{p}[pid {pid}] {}({} <unfinished ...>", Self::syscall_name(&f), body));
                 }
                 KEvent::Forked { parent, child } => {
                     let host = &mut self.hosts[h];
@@ -267,7 +271,7 @@ impl<P: Platform> World<P> {
                     host.exits.insert(pid, status);
                     if let Some(f) = host.inflight.remove(&pid) {
                         if self.tracing {
-                            let name = Self::syscall_name(&f, None);
+                            let name = Self::syscall_name(&f);
                             let noreturn = f.sysno.is_some_and(|s| s.desc().ret == RetKind::NoReturn);
                             if noreturn {
                                 self.trace.push(format!("{p}[pid {pid}] {}({}) = ?", name, f.entry.join(", ")));
@@ -306,7 +310,7 @@ impl<P: Platform> World<P> {
                             format!("[pid {pid}] {}({}) = {}", s.desc().name, all.join(", "), r)
                         }
                     }
-                    None => format!("[pid {pid}] syscall({}) = {}", f.entry.join(", "), strace::retval(RetKind::Int, ret)),
+                    None => format!("[pid {pid}] {}({}) = {}", Self::syscall_name(f), f.entry.join(", "), strace::retval(RetKind::Int, ret)),
                 };
                 self.trace.push(format!("{p}{line}"));
             }

@@ -164,6 +164,8 @@ pub enum StmtKind {
     Cat { path: Word },
     /// `LABEL: call(…) = …`
     Call { label: String, call: Call },
+    /// `LABEL: syscall(NR, args…) = …`: a raw syscall number, known to the table or not.
+    RawCall { label: String, nr: IntExpr, args: Vec<IntExpr>, ret: RetExpect },
     /// `LABEL: <... name resumed> …) = …`
     Resumed { label: String, sysno: Sysno, rest: Vec<ArgVal>, ret: RetExpect },
     /// `run`: until nothing can move.

@@ -213,6 +213,9 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
     }
     let at = c.pos;
     let name = c.ident().ok_or(()).or_else(|_| c.err("expected a syscall name"))?;
+    if name == "syscall" {
+        return raw_call(c, label);
+    }
     let sysno = Sysno::from_name(name).ok_or(()).or_else(|_| c.err_at(at, format!("unknown syscall '{name}'")))?;
     c.expect("(")?;
     let desc = sysno.desc();
@@ -262,6 +265,24 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
     let ret = ret_expect(c)?;
     c.end()?;
     Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret, unfinished: false } })
+}
+
+/// `syscall(NR, a, b, …)`: up to six integer arguments after the number.
+fn raw_call(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
+    c.expect("(")?;
+    let nr = int_expr(c, None)?;
+    let mut args = Vec::new();
+    while c.eat(",") {
+        if args.len() == 6 {
+            return c.err("a syscall takes at most 6 arguments");
+        }
+        args.push(int_expr(c, None)?);
+    }
+    c.expect(")")?;
+    c.expect("=")?;
+    let ret = ret_expect(c)?;
+    c.end()?;
+    Ok(StmtKind::RawCall { label: label.into(), nr, args, ret })
 }
 
 fn kernel_first_out(sysno: Sysno) -> usize {

@@ -109,7 +109,14 @@ impl<H: Hal> Kernel<H> {
                 if ino == self.vfs.proc_mountpoint && name != b".." {
                     return self.proc_lookup(pid, ProcNode::Root, name);
                 }
-                self.vfs.ram.lookup(ino, name).map(Node::Ram).ok_or(Errno::ENOENT)
+                let found = self.vfs.ram.lookup(ino, name).ok_or(Errno::ENOENT)?;
+                // follow_managed: stepping onto /proc lands on the root of the procfs
+                // mounted there, so `/proc` itself is procfs's directory (for stat, for
+                // a dirfd, and as the parent of `/proc/x` in create and unlink).
+                if found == self.vfs.proc_mountpoint && ino != found {
+                    return Ok(Node::Proc(ProcNode::Root));
+                }
+                Ok(Node::Ram(found))
             }
             Node::Proc(ProcNode::Root) if name == b".." => {
                 Ok(Node::Ram(self.vfs.ram.lookup(self.vfs.proc_mountpoint, b"..").unwrap_or(ROOT_INO)))

@@ -40,6 +40,11 @@ impl<H: Hal> Kernel<H> {
         match p.dir {
             Node::Ram(dir) => {
                 let d = self.vfs.ram.get(dir).ok_or(Errno::ENOENT)?;
+                // may_create: IS_DEADDIR (a removed directory still held open) is ENOENT,
+                // before the permission check.
+                if d.nlink == 0 {
+                    return Err(Errno::ENOENT);
+                }
                 inode_permission(cred, d, MAY_WRITE | MAY_EXEC)?;
                 Ok(dir)
             }
@@ -63,6 +68,20 @@ impl<H: Hal> Kernel<H> {
         }
         let acc = flags & O_ACCMODE;
         let parent = self.path_parent(pid, dirfd, &path)?;
+        // do_last: with O_CREAT, a last component that is `/`, `.` or `..` is opened as
+        // the directory it names (EISDIR below), and a trailing slash is EISDIR before any
+        // lookup, whether or not the name exists.
+        if flags & O_CREAT != 0 {
+            if matches!(parent.last.as_slice(), b"" | b"." | b"..") {
+                if !parent.last.is_empty() {
+                    self.path_lookup_from(pid, &parent)?;
+                }
+                return Err(Errno::EISDIR.into());
+            }
+            if parent.trailing_slash {
+                return Err(Errno::EISDIR.into());
+            }
+        }
         let existing = if parent.last.is_empty() { Ok(parent.dir) } else { self.path_lookup_from(pid, &parent) };
         let node = match existing {
             Ok(node) => {
@@ -72,9 +91,6 @@ impl<H: Hal> Kernel<H> {
                 node
             }
             Err(Errno::ENOENT) if flags & O_CREAT != 0 && flags & O_PATH == 0 => {
-                if parent.trailing_slash {
-                    return Err(Errno::EISDIR.into());
-                }
                 let dir = self.writable_parent(&cred, &parent)?;
                 let gid = self.new_inode_gid(&cred, dir);
                 let now = self.now_real();
@@ -218,6 +234,15 @@ impl<H: Hal> Kernel<H> {
         if p.last.is_empty() || p.last == b"." || p.last == b".." || self.path_lookup_from(pid, &p).is_ok() {
             return Err(Errno::EEXIST.into());
         }
+        if let Node::Proc(pn) = p.dir {
+            // vfs_mkdir: may_create's permission check, then procfs has no ->mkdir
+            // (EPERM); /proc/sys answers the write permission itself with EACCES.
+            if matches!(pn, super::proc::ProcNode::SysDir(..)) {
+                return Err(Errno::EACCES.into());
+            }
+            self.node_permission(&cred, p.dir, MAY_WRITE | MAY_EXEC)?;
+            return Err(Errno::EPERM.into());
+        }
         let dir = self.writable_parent(&cred, &p)?;
         let mut m = mode & !self.umask_of(pid) & (S_IRWXUGO | S_ISVTX);
         let gid = self.new_inode_gid(&cred, dir);
@@ -237,8 +262,10 @@ impl<H: Hal> Kernel<H> {
         let cred = self.cred_of(pid)?;
         let p = self.path_parent(pid, dirfd, &path)?;
         let rmdir = flags & AT_REMOVEDIR != 0;
+        // do_rmdir: LAST_DOTDOT, LAST_DOT, LAST_ROOT; do_unlinkat: anything not LAST_NORM.
         match p.last.as_slice() {
-            b"" | b"." if rmdir => return Err(Errno::EINVAL.into()),
+            b"" if rmdir => return Err(Errno::EBUSY.into()),
+            b"." if rmdir => return Err(Errno::EINVAL.into()),
             b".." if rmdir => return Err(Errno::ENOTEMPTY.into()),
             b"" | b"." | b".." => return Err(Errno::EISDIR.into()),
             _ => {}
@@ -246,23 +273,40 @@ impl<H: Hal> Kernel<H> {
         let dir = match p.dir {
             Node::Ram(d) => d,
             _ => {
-                self.path_lookup_from(pid, &p)?;
-                return Err(Errno::EACCES.into());
+                // procfs: may_delete's checks, then no ->unlink/->rmdir: EPERM.
+                // /proc/sys directories refuse writes in their ->permission (EACCES).
+                let victim = self.path_lookup_from(pid, &p)?;
+                if matches!(p.dir, Node::Proc(super::proc::ProcNode::SysDir(..))) {
+                    return Err(Errno::EACCES.into());
+                }
+                self.node_permission(&cred, p.dir, MAY_WRITE | MAY_EXEC)?;
+                return Err(match (self.node_is_dir(victim), rmdir) {
+                    (false, true) => Errno::ENOTDIR,
+                    (true, false) => Errno::EISDIR,
+                    _ => Errno::EPERM,
+                }
+                .into());
             }
         };
         let ino = self.vfs.ram.lookup(dir, &p.last).ok_or(Errno::ENOENT)?;
-        if ino == self.vfs.proc_mountpoint {
-            return Err(Errno::EBUSY.into());
-        }
         let d = self.vfs.ram.get(dir).ok_or(Errno::ENOENT)?;
-        inode_permission(&cred, d, MAY_WRITE | MAY_EXEC)?;
         let victim = self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?;
+        // unlink("file/"): the trailing slash makes it ENOTDIR (EISDIR for a directory),
+        // before any permission check (do_unlinkat's `slashes` exit).
+        if !rmdir && p.trailing_slash {
+            return Err(if matches!(victim.data, InodeData::Dir { .. }) { Errno::EISDIR } else { Errno::ENOTDIR }.into());
+        }
+        inode_permission(&cred, d, MAY_WRITE | MAY_EXEC)?;
         // Sticky directories: only the owner of the file or of the dir (or CAP_FOWNER).
         if d.mode & S_ISVTX != 0 && cred.fsuid != victim.uid && cred.fsuid != d.uid && !capable(&cred, CAP_FOWNER) {
             return Err(Errno::EPERM.into());
         }
         match (&victim.data, rmdir) {
             (InodeData::Dir { entries, .. }, true) => {
+                // vfs_rmdir: a mountpoint is busy (checked before the emptiness test).
+                if ino == self.vfs.proc_mountpoint {
+                    return Err(Errno::EBUSY.into());
+                }
                 if !entries.is_empty() {
                     return Err(Errno::ENOTEMPTY.into());
                 }
@@ -336,8 +380,13 @@ impl<H: Hal> Kernel<H> {
         }
         let path = self.getname(pid, path)?;
         let node = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-            let f = self.fget(pid, dirfd)?;
-            self.files[&f].node
+            // An empty path names dirfd itself (the cwd for AT_FDCWD), O_PATH included.
+            if dirfd == AT_FDCWD {
+                self.dirfd_start(pid, dirfd)?
+            } else {
+                let f = self.fget(pid, dirfd)?;
+                self.files[&f].node
+            }
         } else {
             self.path_lookup(pid, dirfd, &path)?
         };

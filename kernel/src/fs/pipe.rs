@@ -118,12 +118,16 @@ impl<H: Hal> Kernel<H> {
 
     /// `pipe_write` of `data`, of which `done` bytes were already written before this
     /// task last blocked. Returns `Ok(Ok(total))` when finished, `Ok(Err(progress))` to
-    /// block with `progress` bytes queued so far, or an error (`EPIPE` with nothing
-    /// written; the caller raises `SIGPIPE`).
+    /// block with `progress` bytes queued so far, or `EPIPE` when no reader is left (the
+    /// caller raises `SIGPIPE`, and returns the `done` bytes already written if any).
     pub fn pipe_write(&mut self, id: PipeId, flags: u32, data: &[u8], done: usize) -> Result<Result<usize, usize>, crate::Errno> {
+        // A null write succeeds before anything else is looked at, readers or not.
+        if data.is_empty() {
+            return Ok(Ok(0));
+        }
         let p = self.pipes.get_mut(&id).ok_or(crate::Errno::EBADF)?;
         if p.readers == 0 {
-            return if done > 0 { Ok(Ok(done)) } else { Err(crate::Errno::EPIPE) };
+            return Err(crate::Errno::EPIPE);
         }
         let room = PIPE_SIZE - p.len;
         let left = &data[done..];

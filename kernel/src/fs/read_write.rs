@@ -103,8 +103,14 @@ impl<H: Hal> Kernel<H> {
                         Err(self.wait_on(pid, wq))
                     }
                     Err(Errno::EPIPE) => {
+                        // pipe_write sends SIGPIPE whenever it finds no reader, even
+                        // after part of the data went in (the count is still returned,
+                        // but the signal's default action ends the task first).
                         if let Some(t) = self.tasks.get_mut(&pid) {
                             t.pending_kill = SIGPIPE;
+                        }
+                        if done > 0 {
+                            return Ok(done as i64);
                         }
                         Err(Errno::EPIPE.into())
                     }
@@ -156,11 +162,21 @@ impl<H: Hal> Kernel<H> {
     pub(crate) fn sys_lseek(&mut self, pid: Pid, fd: i32, off: i64, whence: u32) -> SysResult {
         let fid = self.fget(pid, fd)?;
         let f = self.files[&fid].clone();
+        // fdget_pos does not see O_PATH descriptors.
+        if f.flags & O_PATH != 0 {
+            return Err(Errno::EBADF.into());
+        }
         let size = match f.node {
             Node::Pipe(_) => return Err(Errno::ESPIPE.into()),
             Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::EBADF)?.data {
                 InodeData::Reg(d) => d.len() as i64,
-                InodeData::Dir { .. } => 0,
+                InodeData::Dir { .. } => {
+                    // dcache_dir_lseek: SEEK_SET and SEEK_CUR only.
+                    if whence > SEEK_CUR {
+                        return Err(Errno::EINVAL.into());
+                    }
+                    0
+                }
             },
             Node::Proc(_) => {
                 // seq_lseek: SEEK_SET and SEEK_CUR only.
@@ -174,18 +190,11 @@ impl<H: Hal> Kernel<H> {
             SEEK_SET => Some(off),
             SEEK_CUR => (f.pos as i64).checked_add(off),
             SEEK_END => size.checked_add(off),
-            SEEK_DATA => {
-                if off < 0 || off >= size {
-                    return Err(Errno::ENXIO.into());
-                }
-                Some(off)
-            }
-            SEEK_HOLE => {
-                if off < 0 || off >= size {
-                    return Err(Errno::ENXIO.into());
-                }
-                Some(size)
-            }
+            // shmem_file_llseek: a negative offset is EINVAL, one at or past the end ENXIO.
+            SEEK_DATA | SEEK_HOLE if off < 0 => return Err(Errno::EINVAL.into()),
+            SEEK_DATA | SEEK_HOLE if off >= size => return Err(Errno::ENXIO.into()),
+            SEEK_DATA => Some(off),
+            SEEK_HOLE => Some(size),
             _ => return Err(Errno::EINVAL.into()),
         };
         let new = new.filter(|&n| n >= 0).ok_or(Errno::EINVAL)?;

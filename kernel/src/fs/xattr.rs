@@ -85,12 +85,14 @@ fn cap_inode_xattr_change(cred: &Cred, name: &[u8]) -> Result<(), Errno> {
 }
 
 /// `shmem_xattr_validate`: the namespaces 4.3's tmpfs stores.
+/// A prefix with nothing after it (`"trusted."`) is `EINVAL`.
 fn store_validate(name: &[u8]) -> Result<(), Errno> {
-    if name.starts_with(XATTR_SECURITY_PREFIX.as_bytes()) || name.starts_with(XATTR_TRUSTED_PREFIX.as_bytes()) {
-        Ok(())
-    } else {
-        Err(Errno::EOPNOTSUPP)
+    for prefix in [XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX] {
+        if let Some(rest) = name.strip_prefix(prefix.as_bytes()) {
+            return if rest.is_empty() { Err(Errno::EINVAL) } else { Ok(()) };
+        }
     }
+    Err(Errno::EOPNOTSUPP)
 }
 
 impl<H: Hal> Kernel<H> {

@@ -59,12 +59,13 @@ impl<H: Hal> Kernel<H> {
             .strip_prefix(K43_MAGIC)
             .map(|rest| rest.split(|&b| b == b'\n' || b == b' ').next().unwrap_or(&[]))
             .and_then(|n| core::str::from_utf8(n).ok())
-            .filter(|n| self.has_program(n))
-            .map(String::from)
-            .ok_or(Errno::ENOEXEC)?;
+            .map(String::from);
+        // The arguments are copied before any binary handler looks at the file, so a
+        // bad argv is EFAULT even for a file no handler takes (ENOEXEC comes last).
         let mut budget = ARG_MAX;
         let args = self.copy_strings(pid, argv, &mut budget)?;
         let _env = self.copy_strings(pid, envp, &mut budget)?;
+        let program = program.filter(|n| self.has_program(n)).ok_or(Errno::ENOEXEC)?;
         let new_mm = crate::mm::mm_alloc(&self.hal)?;
 
         // Point of no return.
