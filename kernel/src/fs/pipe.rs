@@ -1,34 +1,52 @@
-//! Pipes (`fs/pipe.c`): a 64 KiB ring (16 pages, `PIPE_DEF_BUFFERS`), `PIPE_BUF`
-//! atomicity, `O_NONBLOCK`, `O_DIRECT` packet mode, EOF when the last writer closes and
-//! `EPIPE`/`SIGPIPE` when the last reader has.
+//! Pipes (`fs/pipe.c` as of 4.3): a ring of 16 page buffers (`PIPE_DEF_BUFFERS`).
+//!
+//! Capacity is counted in buffers, not bytes, exactly as Linux counts it: a write first
+//! merges its sub-page remainder (`len % PAGE_SIZE`) into the last buffer when that fits,
+//! then fills fresh buffers a page at a time, so writes of at most a page are atomic. A
+//! reader that has data returns at once unless a writer is waiting for room. `O_DIRECT`
+//! buffers are packets: never merged, read one per `read`, the unread rest discarded.
+//! EOF comes when the last writer closes, `EPIPE` and `SIGPIPE` when the last reader has.
 
 use super::PipeId;
 use crate::hal::Hal;
 use crate::kernel::sched::WqId;
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, Pid};
 use crate::uapi::fcntl::{O_DIRECT, O_NONBLOCK};
-use alloc::collections::VecDeque;
+use crate::uapi::Errno;
+use alloc::collections::{BTreeSet, VecDeque};
+use alloc::vec::Vec;
 
-/// A run of bytes from one write: a packet (`O_DIRECT`) is read whole or not at all.
+/// Buffers in a pipe (`PIPE_DEF_BUFFERS`).
+pub const PIPE_BUFFERS: usize = 16;
+/// Bytes in one buffer (a page).
+pub const PIPE_PAGE: usize = 4096;
+/// Most bytes a pipe can hold.
+pub const PIPE_SIZE: usize = PIPE_BUFFERS * PIPE_PAGE;
+
+/// One `struct pipe_buffer`: a page and the unread bytes in it.
 #[derive(Debug)]
-pub struct Seg {
-    pub bytes: VecDeque<u8>,
+pub struct PipeBuffer {
+    pub data: Vec<u8>,
+    /// First unread byte.
+    pub offset: usize,
+    /// `PIPE_BUF_FLAG_PACKET`.
     pub packet: bool,
 }
 
-/// Capacity of a pipe: 16 buffers of one page.
-pub const PIPE_SIZE: usize = 16 * 4096;
-/// Writes up to this size are atomic.
-pub const PIPE_BUF: usize = 4096;
+impl PipeBuffer {
+    fn len(&self) -> usize {
+        self.data.len() - self.offset
+    }
+}
 
-/// One pipe.
+/// One pipe (`struct pipe_inode_info`).
 #[derive(Debug)]
 pub struct Pipe {
-    pub segs: VecDeque<Seg>,
-    /// Bytes buffered in all segments.
-    pub len: usize,
+    pub bufs: VecDeque<PipeBuffer>,
     pub readers: u32,
     pub writers: u32,
+    /// Writers asleep waiting for a free buffer (`waiting_writers`).
+    pub waiting_writers: BTreeSet<Pid>,
     /// Readers wait here for data or EOF; writers for room or no readers.
     pub wait: WqId,
     /// Owner of the pipefs inode (the creator's fsuid/fsgid).
@@ -38,12 +56,25 @@ pub struct Pipe {
     pub ino: u64,
 }
 
+/// What a pipe read or write decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PipeStep {
+    /// The call is over with this many bytes in all (0 from a read is EOF).
+    Done(usize),
+    /// The call must sleep, having moved this many bytes in all so far.
+    Block(usize),
+}
+
+/// Restart state of a pipe write: bytes done, plus this bit once the merge step is past
+/// (Linux tries the merge once per call, not after every sleep).
+const PAST_MERGE: u64 = 1 << 63;
+
 impl<H: Hal> Kernel<H> {
     /// Creates a pipe with no ends open yet.
     pub fn pipe_new(&mut self, uid: u32, gid: u32) -> PipeId {
         let id = self.next_id();
         let wait = self.sched.new_waitqueue();
-        self.pipes.insert(id, Pipe { segs: VecDeque::new(), len: 0, readers: 0, writers: 0, wait, uid, gid, ino: id });
+        self.pipes.insert(id, Pipe { bufs: VecDeque::new(), readers: 0, writers: 0, waiting_writers: BTreeSet::new(), wait, uid, gid, ino: id });
         id
     }
 
@@ -73,83 +104,118 @@ impl<H: Hal> Kernel<H> {
         self.wake_up(wq);
     }
 
-    /// `pipe_read`: `Ok(Some(n))` read n bytes (0 = EOF), `Ok(None)` must block.
-    pub fn pipe_read(&mut self, id: PipeId, nonblock: bool, buf: &mut [u8]) -> Result<Option<usize>, crate::Errno> {
-        let p = self.pipes.get_mut(&id).ok_or(crate::Errno::EBADF)?;
-        if p.len == 0 {
-            if p.writers == 0 {
-                return Ok(Some(0));
-            }
-            if nonblock {
-                return Err(crate::Errno::EAGAIN);
-            }
-            return Ok(None);
+    /// A task that was asleep in a pipe write is gone (exit) or running again.
+    pub(crate) fn pipe_forget_writer(&mut self, pid: Pid) {
+        for p in self.pipes.values_mut() {
+            p.waiting_writers.remove(&pid);
         }
-        let mut n = 0;
-        while n < buf.len() {
-            let Some(seg) = p.segs.front_mut() else { break };
-            if seg.packet {
-                if n > 0 {
-                    break;
-                }
-                // One packet per read; what does not fit in the buffer is discarded.
-                let seg = p.segs.pop_front().expect("front exists");
-                p.len -= seg.bytes.len();
-                for (i, b) in seg.bytes.into_iter().take(buf.len()).enumerate() {
-                    buf[i] = b;
-                    n = i + 1;
-                }
-                break;
-            }
-            let take = seg.bytes.len().min(buf.len() - n);
-            for b in seg.bytes.drain(..take) {
-                buf[n] = b;
-                n += 1;
-            }
-            p.len -= take;
-            if seg.bytes.is_empty() {
-                p.segs.pop_front();
-            }
-        }
-        let wq = p.wait;
-        self.wake_up(wq);
-        Ok(Some(n))
     }
 
-    /// `pipe_write` of `data`, of which `done` bytes were already written before this
-    /// task last blocked. Returns `Ok(Ok(total))` when finished, `Ok(Err(progress))` to
-    /// block with `progress` bytes queued so far, or `EPIPE` when no reader is left (the
-    /// caller raises `SIGPIPE`, and returns the `done` bytes already written if any).
-    pub fn pipe_write(&mut self, id: PipeId, flags: u32, data: &[u8], done: usize) -> Result<Result<usize, usize>, crate::Errno> {
-        // A null write succeeds before anything else is looked at, readers or not.
-        if data.is_empty() {
-            return Ok(Ok(0));
+    /// `pipe_read` into `buf`, `done` bytes having been read before this task slept.
+    /// Bytes read now are in `buf[..n]` where the result counts `done + n`.
+    pub fn pipe_read(&mut self, id: PipeId, nonblock: bool, buf: &mut [u8], done: usize) -> Result<PipeStep, Errno> {
+        let p = self.pipes.get_mut(&id).ok_or(Errno::EBADF)?;
+        // A null read succeeds at once.
+        if buf.is_empty() {
+            return Ok(PipeStep::Done(done));
         }
-        let p = self.pipes.get_mut(&id).ok_or(crate::Errno::EBADF)?;
-        if p.readers == 0 {
-            return Err(crate::Errno::EPIPE);
-        }
-        let room = PIPE_SIZE - p.len;
-        let left = &data[done..];
-        let atomic = data.len() <= PIPE_BUF;
-        let n = if atomic && room < left.len() { 0 } else { room.min(left.len()) };
-        if n > 0 {
-            let packet = flags & O_DIRECT != 0;
-            match p.segs.back_mut() {
-                Some(last) if !packet && !last.packet => last.bytes.extend(&left[..n]),
-                _ => p.segs.push_back(Seg { bytes: left[..n].iter().copied().collect(), packet }),
+        let mut n = 0;
+        let mut freed = false;
+        let outcome = loop {
+            if let Some(b) = p.bufs.front_mut() {
+                let chars = b.len().min(buf.len() - n);
+                buf[n..n + chars].copy_from_slice(&b.data[b.offset..b.offset + chars]);
+                b.offset += chars;
+                n += chars;
+                let packet = b.packet;
+                if packet || b.len() == 0 {
+                    p.bufs.pop_front();
+                    freed = true;
+                }
+                if packet || n == buf.len() {
+                    break PipeStep::Done(done + n);
+                }
+                continue;
             }
-            p.len += n;
+            if p.writers == 0 {
+                break PipeStep::Done(done + n);
+            }
+            if p.waiting_writers.is_empty() {
+                if done + n > 0 {
+                    break PipeStep::Done(done + n);
+                }
+                if nonblock {
+                    return Err(Errno::EAGAIN);
+                }
+            }
+            break PipeStep::Block(done + n);
+        };
+        if freed {
             let wq = p.wait;
             self.wake_up(wq);
         }
-        let total = done + n;
-        if total == data.len() {
-            return Ok(Ok(total));
+        Ok(outcome)
+    }
+
+    /// `pipe_write` of `data` for `pid`; `restart` is what the last sleep saved. Returns
+    /// the step and the state to save, or `EPIPE` with nothing written. `sigpipe` is set
+    /// whenever no reader was found (Linux sends SIGPIPE even after a partial write).
+    pub fn pipe_write(&mut self, id: PipeId, pid: Pid, flags: u32, data: &[u8], restart: Option<u64>, sigpipe: &mut bool) -> Result<(PipeStep, u64), Errno> {
+        // A null write succeeds before anything else is looked at, readers or not.
+        if data.is_empty() {
+            return Ok((PipeStep::Done(0), 0));
         }
-        if flags & O_NONBLOCK != 0 {
-            return if total > 0 { Ok(Ok(total)) } else { Err(crate::Errno::EAGAIN) };
+        let p = self.pipes.get_mut(&id).ok_or(Errno::EBADF)?;
+        p.waiting_writers.remove(&pid);
+        let packet = flags & O_DIRECT != 0;
+        let mut ret = restart.map(|r| (r & !PAST_MERGE) as usize).unwrap_or(0);
+        let mut woke = false;
+        if restart.is_none() {
+            if p.readers == 0 {
+                *sigpipe = true;
+                return Err(Errno::EPIPE);
+            }
+            // Merge the sub-page remainder into the last buffer when it fits.
+            let chars = data.len() & (PIPE_PAGE - 1);
+            if let Some(last) = p.bufs.back_mut() {
+                if chars != 0 && !last.packet && last.data.len() + chars <= PIPE_PAGE {
+                    last.data.extend_from_slice(&data[..chars]);
+                    ret = chars;
+                    woke = true;
+                }
+            }
         }
-        Ok(Err(total))
+        let step = loop {
+            if ret == data.len() {
+                break PipeStep::Done(ret);
+            }
+            if p.readers == 0 {
+                *sigpipe = true;
+                if ret == 0 {
+                    return Err(Errno::EPIPE);
+                }
+                break PipeStep::Done(ret);
+            }
+            if p.bufs.len() < PIPE_BUFFERS {
+                let chars = PIPE_PAGE.min(data.len() - ret);
+                p.bufs.push_back(PipeBuffer { data: data[ret..ret + chars].to_vec(), offset: 0, packet });
+                ret += chars;
+                woke = true;
+                continue;
+            }
+            if flags & O_NONBLOCK != 0 {
+                if ret == 0 {
+                    return Err(Errno::EAGAIN);
+                }
+                break PipeStep::Done(ret);
+            }
+            p.waiting_writers.insert(pid);
+            break PipeStep::Block(ret);
+        };
+        let wq = p.wait;
+        if woke || matches!(step, PipeStep::Block(_)) {
+            self.wake_up(wq);
+        }
+        Ok((step, ret as u64 | PAST_MERGE))
     }
 }

@@ -1,5 +1,6 @@
 //! read, write, lseek (`fs/read_write.c`) over ramfs files, pipes and procfs.
 
+use super::pipe::PipeStep;
 use super::{InodeData, Node};
 use crate::hal::Hal;
 use crate::kernel::{Kernel, Pid};
@@ -33,17 +34,20 @@ impl<H: Hal> Kernel<H> {
         }
         let data = match f.node {
             Node::Pipe(p) => {
-                let mut tmp = vec![0u8; count.min(super::pipe::PIPE_SIZE)];
-                match self.pipe_read(p, f.flags & O_NONBLOCK != 0, &mut tmp)? {
-                    Some(n) => {
-                        tmp.truncate(n);
-                        tmp
-                    }
-                    None => {
-                        let wq = self.pipes[&p].wait;
-                        return Err(self.wait_on(pid, wq));
-                    }
+                let done = self.restart_state(pid).unwrap_or(0) as usize;
+                let mut tmp = vec![0u8; (count - done.min(count)).min(super::pipe::PIPE_SIZE)];
+                let step = self.pipe_read(p, f.flags & O_NONBLOCK != 0, &mut tmp, done)?;
+                let total = match step {
+                    PipeStep::Done(t) | PipeStep::Block(t) => t,
+                };
+                self.copy_to_user(pid, buf + done as u64, &tmp[..total - done])?;
+                if let PipeStep::Block(t) = step {
+                    // A writer is waiting for room: keep reading after it writes.
+                    self.set_restart_state(pid, t as u64);
+                    let wq = self.pipes[&p].wait;
+                    return Err(self.wait_on(pid, wq));
                 }
+                return Ok(total as i64);
             }
             Node::Ram(ino) => {
                 let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
@@ -94,27 +98,21 @@ impl<H: Hal> Kernel<H> {
         match f.node {
             Node::Pipe(p) => {
                 let data = self.read_user(pid, buf, count)?;
-                let done = self.restart_state(pid).unwrap_or(0) as usize;
-                match self.pipe_write(p, f.flags, &data, done) {
-                    Ok(Ok(n)) => Ok(n as i64),
-                    Ok(Err(progress)) => {
-                        self.set_restart_state(pid, progress as u64);
+                let restart = self.restart_state(pid);
+                let mut sigpipe = false;
+                let r = self.pipe_write(p, pid, f.flags, &data, restart, &mut sigpipe);
+                if sigpipe {
+                    if let Some(t) = self.tasks.get_mut(&pid) {
+                        t.pending_kill = SIGPIPE;
+                    }
+                }
+                match r? {
+                    (PipeStep::Done(n), _) => Ok(n as i64),
+                    (PipeStep::Block(_), state) => {
+                        self.set_restart_state(pid, state);
                         let wq = self.pipes[&p].wait;
                         Err(self.wait_on(pid, wq))
                     }
-                    Err(Errno::EPIPE) => {
-                        // pipe_write sends SIGPIPE whenever it finds no reader, even
-                        // after part of the data went in (the count is still returned,
-                        // but the signal's default action ends the task first).
-                        if let Some(t) = self.tasks.get_mut(&pid) {
-                            t.pending_kill = SIGPIPE;
-                        }
-                        if done > 0 {
-                            return Ok(done as i64);
-                        }
-                        Err(Errno::EPIPE.into())
-                    }
-                    Err(e) => Err(e.into()),
                 }
             }
             Node::Ram(ino) => {

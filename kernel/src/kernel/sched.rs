@@ -194,6 +194,7 @@ impl<H: Hal> Kernel<H> {
 
     /// Removes every trace of `pid` from the scheduler (it exited).
     pub(crate) fn sched_forget(&mut self, pid: Pid) {
+        self.pipe_forget_writer(pid);
         self.sched.runq.retain(|&p| p != pid);
         for q in self.sched.waitqueues.values_mut() {
             q.retain(|&p| p != pid);
