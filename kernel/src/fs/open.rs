@@ -30,7 +30,7 @@ impl<H: Hal> Kernel<H> {
     }
 
     fn now_real(&self) -> u64 {
-        self.hal.now_ns() + self.hal.realtime_offset_ns()
+        self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns())
     }
 
     /// The ramfs directory of a walk's parent, with write+search permission checked

@@ -50,7 +50,7 @@ impl<H: Hal> Kernel<H> {
                 return Ok(total as i64);
             }
             Node::Ram(ino) => {
-                let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+                let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
                 let i = self.vfs.ram.get_mut(ino).ok_or(Errno::EBADF)?;
                 let InodeData::Reg(d) = &i.data else { return Err(Errno::EISDIR.into()) };
                 let start = (f.pos as usize).min(d.len());
@@ -118,7 +118,7 @@ impl<H: Hal> Kernel<H> {
             Node::Ram(ino) => {
                 let data = self.read_user(pid, buf, count)?;
                 let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();
-                let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+                let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
                 let i = self.vfs.ram.get_mut(ino).ok_or(Errno::EBADF)?;
                 let InodeData::Reg(d) = &mut i.data else { return Err(Errno::EISDIR.into()) };
                 let pos = if f.flags & O_APPEND != 0 { d.len() as u64 } else { f.pos };

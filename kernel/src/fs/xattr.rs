@@ -128,7 +128,7 @@ impl<H: Hal> Kernel<H> {
         if flags & XATTR_REPLACE != 0 && !exists {
             return Err(Errno::ENODATA);
         }
-        let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+        let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
         let inode = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
         inode.xattrs.set(name, value);
         inode.ctime = now;
@@ -207,7 +207,7 @@ impl<H: Hal> Kernel<H> {
         xattr_permission(cred, inode, name, MAY_WRITE)?;
         cap_inode_xattr_change(cred, name)?;
         store_validate(name)?;
-        let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+        let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
         let inode = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
         if !inode.xattrs.remove(name) {
             return Err(Errno::ENODATA);

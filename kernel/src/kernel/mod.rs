@@ -266,7 +266,7 @@ impl<H: Hal> Kernel<H> {
     /// Creates (or replaces the content of) a regular file.
     pub fn admin_write_file(&mut self, path: &[u8], mode: u32, uid: u32, gid: u32, content: &[u8]) -> Result<(), Errno> {
         let p = self.path_parent(INIT_PID, crate::uapi::fcntl::AT_FDCWD, path)?;
-        let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+        let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
         match self.path_lookup_from(INIT_PID, &p) {
             Ok(Node::Ram(ino)) => {
                 let i = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
@@ -307,7 +307,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EEXIST);
         }
         let Node::Ram(dir) = p.dir else { return Err(Errno::EACCES) };
-        let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
+        let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
         self.vfs.ram.create_dir(dir, &p.last, mode, uid, gid, now);
         Ok(())
     }

@@ -13,6 +13,8 @@ use crate::uapi::Errno;
 use alloc::string::ToString;
 
 const NO_CHANGE: u32 = u32::MAX;
+/// `KTIME_MAX`: the largest time an hrtimer can express.
+const KTIME_MAX: u64 = i64::MAX as u64;
 
 impl<H: Hal> Kernel<H> {
     fn cur(&self, pid: Pid) -> Result<&super::Task, Errno> {
@@ -201,8 +203,8 @@ impl<H: Hal> Kernel<H> {
         }
         let t = self.cur(pid)?;
         match id as u32 {
-            CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(now + self.hal.realtime_offset_ns()),
-            CLOCK_TAI => Ok(now + self.hal.realtime_offset_ns()),
+            CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(now.saturating_add(self.hal.realtime_offset_ns())),
+            CLOCK_TAI => Ok(now.saturating_add(self.hal.realtime_offset_ns())),
             CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(now),
             CLOCK_PROCESS_CPUTIME_ID => Ok(self.tasks.values().filter(|o| o.tgid == t.tgid).map(|o| o.cpu_ns).sum()),
             CLOCK_THREAD_CPUTIME_ID => Ok(t.cpu_ns),
@@ -227,13 +229,18 @@ impl<H: Hal> Kernel<H> {
                 if !ts.is_valid() {
                     return Err(Errno::EINVAL.into());
                 }
-                let d = self.hal.now_ns().saturating_add(ts.to_ns());
+                // ktime_t is signed: a sleep past KTIME_MAX never ends (the hrtimer is
+                // armed at KTIME_MAX, ~292 years after boot).
+                let d = self.hal.now_ns().saturating_add(ts.to_ns()).min(KTIME_MAX);
                 self.set_restart_state(pid, d);
                 d
             }
         };
         if self.hal.now_ns() >= deadline {
             return Ok(0);
+        }
+        if deadline == KTIME_MAX {
+            return Err(SysErr::Block);
         }
         Err(self.sleep_until(pid, deadline))
     }
