@@ -170,17 +170,8 @@ impl<P: Platform> World<P> {
         } else {
             Vec::new()
         };
-        // arm64 passes clone's arguments in its own order: permute back to registers.
-        let regs = match (arch, sysno.desc().aarch64_order) {
-            (Arch::Aarch64, Some(order)) => {
-                let mut r = [0u64; 6];
-                for (reg, &idx) in order.iter().enumerate() {
-                    r[reg] = args[idx];
-                }
-                r
-            }
-            _ => args,
-        };
+        // arm64 passes clone's arguments in its own order.
+        let regs = sysno.desc().regs_from_args(arch, args);
         host.kernel.submit(pid, nr, regs)?;
         host.inflight.insert(pid, InFlight { sysno: Some(sysno), nr, args, entry, unfinished: false });
         host.blocked.remove(&pid);

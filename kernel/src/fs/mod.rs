@@ -53,6 +53,17 @@ pub struct Inode {
     pub ctime: u64,
 }
 
+impl Inode {
+    /// `ATTR_KILL_SUID`/`ATTR_KILL_SGID`: the setuid bit goes, and the setgid bit when it
+    /// means "setgid" (group-executable) rather than mandatory locking.
+    pub fn kill_suid_sgid(&mut self) {
+        self.mode &= !crate::uapi::stat::S_ISUID;
+        if self.mode & crate::uapi::stat::S_IXGRP != 0 {
+            self.mode &= !crate::uapi::stat::S_ISGID;
+        }
+    }
+}
+
 /// The contents of a ramfs inode.
 #[derive(Clone, Debug)]
 pub enum InodeData {

@@ -170,6 +170,19 @@ impl<H: Hal> Kernel<H> {
         Ok(node)
     }
 
+    /// The node an `*at` call names: with `AT_EMPTY_PATH` and an empty path, `dirfd`
+    /// itself (the cwd for `AT_FDCWD`, an `O_PATH` descriptor included); else the path.
+    pub fn at_empty_path_lookup(&self, pid: Pid, dirfd: i32, path: &[u8], flags: u32) -> Result<Node, Errno> {
+        if !path.is_empty() || flags & crate::uapi::fcntl::AT_EMPTY_PATH == 0 {
+            return self.path_lookup(pid, dirfd, path);
+        }
+        if dirfd == AT_FDCWD {
+            return self.dirfd_start(pid, dirfd);
+        }
+        let f = self.fget(pid, dirfd)?;
+        Ok(self.files[&f].node)
+    }
+
     /// Whether `node` is a directory.
     pub fn node_is_dir(&self, node: Node) -> bool {
         is_dir_node(self, node)

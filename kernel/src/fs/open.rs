@@ -362,10 +362,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EPERM);
         }
         if i.mode & S_IFMT != S_IFDIR {
-            i.mode &= !S_ISUID;
-            if i.mode & S_IXGRP != 0 {
-                i.mode &= !S_ISGID;
-            }
+            i.kill_suid_sgid();
             i.xattrs.remove(XATTR_NAME_CAPS.as_bytes());
         }
         i.uid = new_uid;
@@ -379,17 +376,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EINVAL.into());
         }
         let path = self.getname(pid, path)?;
-        let node = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-            // An empty path names dirfd itself (the cwd for AT_FDCWD), O_PATH included.
-            if dirfd == AT_FDCWD {
-                self.dirfd_start(pid, dirfd)?
-            } else {
-                let f = self.fget(pid, dirfd)?;
-                self.files[&f].node
-            }
-        } else {
-            self.path_lookup(pid, dirfd, &path)?
-        };
+        let node = self.at_empty_path_lookup(pid, dirfd, &path, flags)?;
         let cred = self.cred_of(pid)?;
         self.do_chown(&cred, node, uid, gid)?;
         Ok(0)

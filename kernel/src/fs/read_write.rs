@@ -10,7 +10,6 @@ use crate::syscalls::dispatch::SysResult;
 use crate::uapi::capability::CAP_FSETID;
 use crate::uapi::fcntl::*;
 use crate::uapi::signal::SIGPIPE;
-use crate::uapi::stat::{S_ISGID, S_ISUID, S_IXGRP};
 use crate::uapi::xattr::XATTR_NAME_CAPS;
 use crate::uapi::Errno;
 use alloc::vec;
@@ -134,10 +133,7 @@ impl<H: Hal> Kernel<H> {
                     // file_remove_privs: setuid/setgid go unless CAP_FSETID; file
                     // capabilities always go.
                     if !capable(&cred, CAP_FSETID) {
-                        i.mode &= !S_ISUID;
-                        if i.mode & S_IXGRP != 0 {
-                            i.mode &= !S_ISGID;
-                        }
+                        i.kill_suid_sgid();
                     }
                     i.xattrs.remove(XATTR_NAME_CAPS.as_bytes());
                     i.mtime = now;

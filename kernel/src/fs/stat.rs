@@ -91,16 +91,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EINVAL.into());
         }
         let name = self.getname(pid, path)?;
-        let node = if name.is_empty() && flags & AT_EMPTY_PATH != 0 {
-            if dirfd == AT_FDCWD {
-                self.dirfd_start(pid, dirfd)?
-            } else {
-                let f = self.fget(pid, dirfd)?;
-                self.files[&f].node
-            }
-        } else {
-            self.path_lookup(pid, dirfd, &name)?
-        };
+        let node = self.at_empty_path_lookup(pid, dirfd, &name, flags)?;
         let st = self.getattr(node)?;
         self.put_stat(pid, buf, &st)
     }

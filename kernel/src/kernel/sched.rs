@@ -6,7 +6,7 @@ use super::task::{PendingSyscall, TaskState};
 use super::{KEvent, Kernel, Pid};
 use crate::hal::Hal;
 use crate::syscalls::dispatch::{dispatch, SysErr};
-use crate::syscalls::{Arch, Sysno};
+use crate::syscalls::Sysno;
 use crate::uapi::Errno;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -55,16 +55,7 @@ impl<H: Hal> Kernel<H> {
             self.events.push_back(KEvent::SyscallReturn { pid, sysno: None, ret: Errno::ENOSYS.ret() });
             return Ok(());
         };
-        let args = match (arch, sysno.desc().aarch64_order) {
-            (Arch::Aarch64, Some(order)) => {
-                let mut a = [0u64; 6];
-                for (reg, &idx) in order.iter().enumerate() {
-                    a[idx] = args[reg];
-                }
-                a
-            }
-            _ => args,
-        };
+        let args = sysno.desc().args_from_regs(arch, args);
         t.syscall = Some(PendingSyscall { sysno, args, restart: None });
         self.sched.runq.push(pid);
         Ok(())

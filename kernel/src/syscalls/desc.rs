@@ -152,6 +152,34 @@ pub struct SyscallDesc {
 }
 
 impl SyscallDesc {
+    /// Arguments in table order from the registers `arch` passes them in.
+    pub fn args_from_regs(&self, arch: Arch, regs: [u64; 6]) -> [u64; 6] {
+        match (arch, self.aarch64_order) {
+            (Arch::Aarch64, Some(order)) => {
+                let mut a = [0u64; 6];
+                for (reg, &idx) in order.iter().enumerate() {
+                    a[idx] = regs[reg];
+                }
+                a
+            }
+            _ => regs,
+        }
+    }
+
+    /// The registers `arch` passes arguments (in table order) in.
+    pub fn regs_from_args(&self, arch: Arch, args: [u64; 6]) -> [u64; 6] {
+        match (arch, self.aarch64_order) {
+            (Arch::Aarch64, Some(order)) => {
+                let mut r = [0u64; 6];
+                for (reg, &idx) in order.iter().enumerate() {
+                    r[reg] = args[idx];
+                }
+                r
+            }
+            _ => args,
+        }
+    }
+
     /// The number this syscall has on `arch`.
     pub fn nr(&self, arch: Arch) -> Option<u32> {
         match arch {
