@@ -22,3 +22,5 @@ pub mod world;
 pub mod sim;
 #[cfg(feature = "std")]
 pub mod fuzz;
+#[cfg(feature = "std")]
+pub mod qemu;

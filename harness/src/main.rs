@@ -32,6 +32,23 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Boot the bare-metal image under QEMU, run the scenarios there, and compare each
+    /// verdict and trace hash with the simulator's.
+    Qemu {
+        /// Architecture: `x86` (aarch64 arrives with hal-arm).
+        arch: String,
+        /// Files or folders.
+        paths: Vec<PathBuf>,
+        /// The seed every scenario runs with.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the guest's whole serial output.
+        #[arg(long)]
+        trace: bool,
+        /// Kill a guest still running after this many seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
     /// Reproduce one run with its full trace.
     Replay {
         /// The scenario file.
@@ -107,6 +124,114 @@ fn main() -> ExitCode {
             run(&files, seeds, trace, json)
         }
         Cmd::Replay { path, seed } => run(&[path], seed..seed + 1, true, false),
+        Cmd::Qemu { arch, paths, seed, trace, timeout } => {
+            if arch != "x86" {
+                eprintln!("error: only `x86` boots today (got `{arch}`)");
+                return ExitCode::from(2);
+            }
+            let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths };
+            match collect(&paths) {
+                Ok(files) => qemu_x86(&files, seed, trace, timeout),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+fn qemu_x86(files: &[PathBuf], seed: u64, show: bool, timeout: u64) -> ExitCode {
+    use harness::qemu;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_path_buf();
+    let mut embed = Vec::new();
+    let mut skipped = Vec::new();
+    for f in files {
+        let src = match std::fs::read_to_string(f) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {}: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        };
+        let path = f.display().to_string();
+        match qemu::not_embeddable(&src) {
+            Some(why) => skipped.push((path, why)),
+            None => embed.push((path, src)),
+        }
+    }
+    let elf = match qemu::build_image(&root) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let bundle_path = std::env::temp_dir().join(format!("k43-bundle-{}.bin", std::process::id()));
+    if let Err(e) = std::fs::write(&bundle_path, qemu::bundle(&embed, seed, show)) {
+        eprintln!("error: {}: {e}", bundle_path.display());
+        return ExitCode::from(2);
+    }
+    println!("qemu-system-x86_64 {} -initrd {}", qemu::qemu_args(&elf).join(" "), bundle_path.display());
+    let boot = match qemu::boot(&elf, &bundle_path, timeout) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let _ = std::fs::remove_file(&bundle_path);
+    if show {
+        print!("{}", boot.serial);
+    }
+    let results = qemu::compare(&embed, &boot.serial, seed);
+    let (mut pass, mut fail) = (0, 0);
+    for r in &results {
+        match &r.metal {
+            Some((ok, h)) if *ok && r.sim.0 && *h == r.sim.1 => {
+                pass += 1;
+                println!("PASS {} seed={seed} trace-hash={h} (= simulator)", r.path);
+            }
+            Some((ok, h)) => {
+                fail += 1;
+                let v = if *ok { "PASS" } else { "FAIL" };
+                let sv = if r.sim.0 { "PASS" } else { "FAIL" };
+                println!("FAIL {} seed={seed}: metal {v} trace-hash={h}, simulator {sv} trace-hash={}", r.path, r.sim.1);
+            }
+            None => {
+                fail += 1;
+                println!("FAIL {} seed={seed}: the image never reported it", r.path);
+            }
+        }
+    }
+    for line in boot.serial.lines().filter(|l| l.starts_with("timing:") || l.starts_with("cpu:")) {
+        println!("{line}");
+    }
+    if !skipped.is_empty() {
+        println!("not embeddable ({}):", skipped.len());
+        for (p, why) in &skipped {
+            println!("  {p}: {why}");
+        }
+    }
+    let status_ok = match boot.status {
+        33 => true,
+        124 | 137 => {
+            println!("the guest hung: killed after {timeout} s");
+            false
+        }
+        s => {
+            println!("QEMU exited with status {s} (33 = pass, 35 = panic or failures, 37 = CPU exception); the guest's last lines:");
+            for l in boot.serial.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev() {
+                println!("  {l}");
+            }
+            false
+        }
+    };
+    println!("{pass} passed, {fail} failed");
+    if fail == 0 && status_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -1,0 +1,124 @@
+//! `cargo harness qemu x86`: build the bare-metal image, hand it the scenarios as a PVH
+//! module, boot it under QEMU, and hold every verdict and trace hash against the
+//! simulator's for the same seed.
+
+use crate::scn::{self, StmtKind};
+use crate::sim::run_source;
+use std::format;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+/// Host RAM the x86 image can give scenario hosts (hal-x86/src/layout.rs: 128..448 MiB).
+pub const METAL_HOST_RAM: u64 = 320 << 20;
+/// Memory QEMU gives the guest (hal-x86 checks its layout fits).
+pub const GUEST_MEMORY: &str = "512M";
+
+/// The QEMU command line the harness uses, without the `-initrd` bundle.
+pub fn qemu_args(elf: &Path) -> Vec<String> {
+    [
+        "-M", "q35", "-cpu", "max", "-m", GUEST_MEMORY, "-display", "none", "-serial", "stdio", "-no-reboot", "-device",
+        "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel",
+    ]
+    .iter()
+    .map(|s| String::from(*s))
+    .chain([elf.display().to_string()])
+    .collect()
+}
+
+/// Why a scenario cannot run in the image, if it cannot.
+pub fn not_embeddable(src: &str) -> Option<String> {
+    let s = scn::parse(src).ok()?;
+    let mut ram = 0;
+    let mut hosts = 0;
+    for st in &s.stmts {
+        if let StmtKind::Host { ram: r, .. } = st.kind {
+            ram += r;
+            hosts += 1;
+        }
+    }
+    if hosts == 0 {
+        ram = 64 << 20;
+    }
+    (ram > METAL_HOST_RAM).then(|| format!("its hosts need {} MiB of RAM; the image has {} MiB for hosts", ram >> 20, METAL_HOST_RAM >> 20))
+}
+
+/// The bundle the image reads at boot (format: hal-x86/src/bundle.rs).
+pub fn bundle(scenarios: &[(String, String)], seed: u64, trace: bool) -> Vec<u8> {
+    let mut b = format!("k43-bundle 1\nseed {seed}\ntrace {}\n", trace as u8).into_bytes();
+    for (path, src) in scenarios {
+        b.extend_from_slice(format!("scenario {path} {}\n", src.len()).as_bytes());
+        b.extend_from_slice(src.as_bytes());
+        b.push(b'\n');
+    }
+    b
+}
+
+/// Builds the image with hal-x86/build.sh; its ELF path.
+pub fn build_image(root: &Path) -> Result<PathBuf, String> {
+    if !Path::new("/usr/bin/rustc").exists() {
+        return Err(String::from("the image needs Debian's rustc-web, cargo-web and rust-web-src (apt-get install rustc-web cargo-web rust-web-src)"));
+    }
+    let out = Command::new(root.join("hal-x86/build.sh")).output().map_err(|e| format!("hal-x86/build.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("building the image failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// How a boot ended.
+pub struct Boot {
+    /// QEMU's exit status (33 = the image's pass; 124 = killed by the timeout).
+    pub status: i32,
+    /// Everything the guest wrote to COM1.
+    pub serial: String,
+}
+
+/// Boots `elf` with `bundle` under `timeout` seconds (coreutils' timeout kills a hung guest).
+pub fn boot(elf: &Path, bundle_path: &Path, timeout_s: u64) -> Result<Boot, String> {
+    let out = Command::new("timeout")
+        .arg("--signal=KILL")
+        .arg(format!("{timeout_s}"))
+        .arg("qemu-system-x86_64")
+        .args(qemu_args(elf))
+        .arg("-initrd")
+        .arg(bundle_path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)"))?;
+    Ok(Boot { status: out.status.code().unwrap_or(137), serial: String::from_utf8_lossy(&out.stdout).into_owned() })
+}
+
+/// One scenario's verdict on the metal next to the simulator's.
+pub struct Compared {
+    /// Scenario path.
+    pub path: String,
+    /// `PASS`/`FAIL` on the metal, and its trace hash; `None` if the image never reported it.
+    pub metal: Option<(bool, String)>,
+    /// The simulator's verdict and hash for the same seed.
+    pub sim: (bool, String),
+}
+
+/// Pairs the image's `PASS|FAIL path seed=N trace-hash=H` lines with simulator runs.
+pub fn compare(scenarios: &[(String, String)], serial: &str, seed: u64) -> Vec<Compared> {
+    scenarios
+        .iter()
+        .map(|(path, src)| {
+            let metal = serial.lines().find_map(|l| {
+                let (verdict, rest) = l.split_once(' ')?;
+                let mut w = rest.split(' ');
+                if w.next()? != path {
+                    return None;
+                }
+                let hash = w.nth(1)?.strip_prefix("trace-hash=")?;
+                matches!(verdict, "PASS" | "FAIL").then(|| (verdict == "PASS", String::from(hash)))
+            });
+            let sim = match run_source(path, src, seed, true) {
+                Ok(o) => (o.failure.is_none(), o.trace.hash_hex()),
+                Err(_) => (false, String::from("parse-error")),
+            };
+            Compared { path: path.clone(), metal, sim }
+        })
+        .collect()
+}
