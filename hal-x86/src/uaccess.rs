@@ -112,16 +112,17 @@ fn hw_copy(root: u64, dst: *mut u8, src: *const u8, len: usize) -> Result<(), Us
 }
 
 /// With the window closed, hal-sim reports a PAN violation at the start address. Where
-/// the hardware can show it (SMAP on, the first byte on a present user page), let the
-/// copy fault for real; otherwise report it in software.
-fn closed_window(root: u64, va: VirtAddr, probe: impl FnOnce() -> Result<(), UserFault>) -> UserFault {
+/// the hardware can show it (SMAP on, the first byte on a present user page), the access
+/// is made for real and its outcome reported as is: SMAP must fault, and if it ever let the
+/// access through, the caller sees that success (lkdtm then reports the bad write) rather
+/// than a violation the hardware never raised. Without SMAP the violation is reported in
+/// software, as hal-sim does.
+fn closed_window(root: u64, va: VirtAddr, probe: impl FnOnce() -> Result<(), UserFault>) -> Result<(), UserFault> {
     let user_page = paging::lookup(root, va).is_some_and(|(_, fl)| fl.user) && va < paging::USER_TOP;
     if crate::cpu::smap_on() && user_page {
-        if let Err(f @ UserFault::PanViolation { .. }) = probe() {
-            return f;
-        }
+        return probe();
     }
-    UserFault::PanViolation { addr: va }
+    Err(UserFault::PanViolation { addr: va })
 }
 
 /// `raw_copy_from_user` in address space `root`.
@@ -129,7 +130,7 @@ pub fn copy_from_user(root: u64, src: VirtAddr, dst: &mut [u8]) -> Result<(), Us
     let open = WINDOW_OPEN.with(|w| *w);
     if !open {
         let probe = || hw_copy(root, dst.as_mut_ptr(), src as *const u8, dst.len().min(1));
-        return Err(closed_window(root, src, probe));
+        return closed_window(root, src, probe);
     }
     if dst.is_empty() {
         return Ok(());
@@ -146,7 +147,7 @@ pub fn copy_to_user(root: u64, dst: VirtAddr, src: &[u8]) -> Result<(), UserFaul
         // let it through.
         let mut scratch = [0u8; 1];
         let probe = || hw_copy(root, scratch.as_mut_ptr(), dst as *const u8, src.len().min(1));
-        return Err(closed_window(root, dst, probe));
+        return closed_window(root, dst, probe);
     }
     if src.is_empty() {
         return Ok(());

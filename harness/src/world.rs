@@ -261,13 +261,13 @@ impl<P: Platform> World<P> {
                     host.blocked.remove(&pid);
                     host.exits.insert(pid, status);
                     if let Some(f) = host.inflight.remove(&pid) {
+                        // A task that dies inside a syscall: strace closes the call with `= ?`.
                         if self.tracing {
                             let name = Self::syscall_name(&f);
-                            let noreturn = f.sysno.is_some_and(|s| s.desc().ret == RetKind::NoReturn);
-                            if noreturn {
+                            if f.unfinished {
+                                self.trace.push(format!("{p}[pid {pid}] <... {name} resumed>) = ?"));
+                            } else {
                                 self.trace.push(format!("{p}[pid {pid}] {}({}) = ?", name, f.entry.join(", ")));
-                            } else if !f.unfinished {
-                                self.trace.push(format!("{p}[pid {pid}] {}({} <unfinished ...>", name, f.entry.join(", ")));
                             }
                         }
                     }

@@ -77,7 +77,8 @@ pub enum InodeData {
 #[derive(Debug)]
 pub struct Vfs {
     pub ram: ramfs::Ramfs,
-    /// The ramfs directory procfs is mounted on.
-    pub proc_mountpoint: Ino,
+    /// Synthetic filesystems mounted on ramfs directories: procfs on /proc, debugfs on
+    /// /sys/kernel/debug (mountpoint inode → the mounted root).
+    pub mounts: alloc::collections::BTreeMap<Ino, ProcNode>,
     pub sysctl: sysctl::Sysctl,
 }

@@ -1,7 +1,6 @@
 //! Path walking (`fs/namei.c`): dirfd handling, search permission on every directory,
 //! procfs crossing, and `generic_permission`.
 
-use super::proc::ProcNode;
 use super::ramfs::ROOT_INO;
 use super::{Inode, InodeData, Ino, Node, MAY_EXEC, MAY_READ, MAY_WRITE};
 use crate::hal::Hal;
@@ -106,20 +105,23 @@ impl<H: Hal> Kernel<H> {
     pub(crate) fn walk_one(&self, pid: Pid, dir: Node, name: &[u8]) -> Result<Node, Errno> {
         match dir {
             Node::Ram(ino) => {
-                if ino == self.vfs.proc_mountpoint && name != b".." {
-                    return self.proc_lookup(pid, ProcNode::Root, name);
+                if let Some(&root) = self.vfs.mounts.get(&ino) {
+                    if name != b".." {
+                        return self.proc_lookup(pid, root, name);
+                    }
                 }
                 let found = self.vfs.ram.lookup(ino, name).ok_or(Errno::ENOENT)?;
-                // follow_managed: stepping onto /proc lands on the root of the procfs
-                // mounted there, so `/proc` itself is procfs's directory (for stat, for
-                // a dirfd, and as the parent of `/proc/x` in create and unlink).
-                if found == self.vfs.proc_mountpoint && ino != found {
-                    return Ok(Node::Proc(ProcNode::Root));
+                // follow_managed: stepping onto a mountpoint lands on the root of what is
+                // mounted there, so `/proc` itself is procfs's directory (for stat, for a
+                // dirfd, and as the parent of `/proc/x` in create and unlink).
+                match self.vfs.mounts.get(&found) {
+                    Some(&root) if ino != found => Ok(Node::Proc(root)),
+                    _ => Ok(Node::Ram(found)),
                 }
-                Ok(Node::Ram(found))
             }
-            Node::Proc(ProcNode::Root) if name == b".." => {
-                Ok(Node::Ram(self.vfs.ram.lookup(self.vfs.proc_mountpoint, b"..").unwrap_or(ROOT_INO)))
+            Node::Proc(root) if name == b".." && self.vfs.mounts.values().any(|&r| r == root) => {
+                let mp = self.vfs.mounts.iter().find(|(_, &r)| r == root).map(|(&i, _)| i).unwrap_or(ROOT_INO);
+                Ok(Node::Ram(self.vfs.ram.lookup(mp, b"..").unwrap_or(ROOT_INO)))
             }
             Node::Proc(p) => self.proc_lookup(pid, p, name),
             Node::Pipe(_) => Err(Errno::ENOTDIR),

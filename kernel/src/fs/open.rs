@@ -304,7 +304,7 @@ impl<H: Hal> Kernel<H> {
         match (&victim.data, rmdir) {
             (InodeData::Dir { entries, .. }, true) => {
                 // vfs_rmdir: a mountpoint is busy (checked before the emptiness test).
-                if ino == self.vfs.proc_mountpoint {
+                if self.vfs.mounts.contains_key(&ino) {
                     return Err(Errno::EBUSY.into());
                 }
                 if !entries.is_empty() {

@@ -1,5 +1,7 @@
 //! procfs: `/proc/<pid>/status` in 4.3's exact text, `/proc/<pid>/comm`, `/proc/self`,
-//! `/proc/version` and the `/proc/sys` tree.
+//! `/proc/version` and the `/proc/sys` tree; and the few debugfs entries k43 has
+//! (`/sys/kernel/debug/provoke-crash/DIRECT`, lkdtm's), which are synthetic nodes of the
+//! same kind.
 
 use super::{Node, MAY_WRITE};
 use crate::hal::Hal;
@@ -31,12 +33,18 @@ pub enum ProcNode {
     SysDir(u32, u32),
     /// A sysctl file: the knob's index.
     SysFile(u32),
+    /// debugfs's root, mounted on `/sys/kernel/debug`.
+    DebugRoot,
+    /// `/sys/kernel/debug/provoke-crash` (lkdtm).
+    ProvokeCrash,
+    /// `/sys/kernel/debug/provoke-crash/DIRECT`: writing a crash type runs it now.
+    ProvokeCrashDirect,
 }
 
 impl ProcNode {
     /// Whether this entry is a directory.
     pub fn is_dir(self) -> bool {
-        matches!(self, ProcNode::Root | ProcNode::PidDir(_) | ProcNode::SysDir(..))
+        matches!(self, ProcNode::Root | ProcNode::PidDir(_) | ProcNode::SysDir(..) | ProcNode::DebugRoot | ProcNode::ProvokeCrash)
     }
 
     /// procfs permission: `generic_permission` on the entry's mode. `/proc/sys` files use
@@ -100,6 +108,17 @@ impl<H: Hal> Kernel<H> {
                     }
                 }
             }
+            ProcNode::DebugRoot => match name {
+                "." => dir,
+                "provoke-crash" => ProcNode::ProvokeCrash,
+                _ => return Err(Errno::ENOENT),
+            },
+            ProcNode::ProvokeCrash => match name {
+                "." => dir,
+                ".." => ProcNode::DebugRoot,
+                "DIRECT" => ProcNode::ProvokeCrashDirect,
+                _ => return Err(Errno::ENOENT),
+            },
             _ => return Err(Errno::ENOTDIR),
         };
         Ok(Node::Proc(node))
@@ -124,6 +143,10 @@ impl<H: Hal> Kernel<H> {
             }
             ProcNode::Version => (S_IFREG | 0o444, 0, 0),
             ProcNode::SysFile(k) => (S_IFREG | self.vfs.sysctl.knobs.get(k as usize)?.mode, 0, 0),
+            // DEBUGFS_DEFAULT_MODE for the root; debugfs_create_dir's 0755; lkdtm's 0644.
+            ProcNode::DebugRoot => (S_IFDIR | 0o700, 0, 0),
+            ProcNode::ProvokeCrash => (S_IFDIR | 0o755, 0, 0),
+            ProcNode::ProvokeCrashDirect => (S_IFREG | 0o644, 0, 0),
         })
     }
 
@@ -138,6 +161,7 @@ impl<H: Hal> Kernel<H> {
             }
             ProcNode::Version => Ok(alloc::format!("Linux version {UTS_RELEASE} (k43@k43) (rustc) {UTS_VERSION}\n").into_bytes()),
             ProcNode::SysFile(k) => self.vfs.sysctl.read(k as usize).ok_or(Errno::ENOENT),
+            ProcNode::ProvokeCrashDirect => Ok(crate::kernel::lkdtm::available_types()),
             _ => Err(Errno::EISDIR),
         }
     }

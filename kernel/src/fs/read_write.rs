@@ -1,6 +1,7 @@
 //! read, write, lseek (`fs/read_write.c`) over ramfs files, pipes and procfs.
 
 use super::pipe::PipeStep;
+use super::proc::ProcNode;
 use super::{InodeData, Node};
 use crate::hal::Hal;
 use crate::kernel::{Kernel, Pid};
@@ -144,6 +145,7 @@ impl<H: Hal> Kernel<H> {
                 }
                 Ok(data.len() as i64)
             }
+            Node::Proc(ProcNode::ProvokeCrashDirect) => self.lkdtm_direct_entry(pid, buf, count),
             Node::Proc(p) => {
                 let data = self.read_user(pid, buf, count)?;
                 let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();

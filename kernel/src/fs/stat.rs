@@ -12,6 +12,8 @@ use crate::uapi::Errno;
 
 /// `st_dev` of procfs (the second anonymous device after the ramfs root).
 pub const PROC_DEV: u64 = 0x0000_0004;
+/// `st_dev` of debugfs.
+pub const DEBUGFS_DEV: u64 = 0x0000_0007;
 /// `st_dev` of pipefs.
 pub const PIPEFS_DEV: u64 = 0x0000_000a;
 
@@ -29,6 +31,9 @@ fn proc_ino(p: ProcNode) -> u64 {
         ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,
         ProcNode::SysDir(k, d) => 0xe000_0000 + ((k as u64) << 4) + d as u64,
         ProcNode::SysFile(k) => 0xd000_0000 + k as u64,
+        ProcNode::DebugRoot => 1,
+        ProcNode::ProvokeCrash => 2,
+        ProcNode::ProvokeCrashDirect => 3,
     }
 }
 
@@ -62,7 +67,8 @@ impl<H: Hal> Kernel<H> {
             Node::Proc(p) => {
                 let (mode, uid, gid) = self.proc_attr(p).ok_or(Errno::ENOENT)?;
                 let t = split_ns(boot_real);
-                Kstat { dev: PROC_DEV, ino: proc_ino(p), mode, nlink: if p.is_dir() { 2 } else { 1 }, uid, gid, rdev: 0, size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t }
+                let dev = if matches!(p, ProcNode::DebugRoot | ProcNode::ProvokeCrash | ProcNode::ProvokeCrashDirect) { DEBUGFS_DEV } else { PROC_DEV };
+                Kstat { dev, ino: proc_ino(p), mode, nlink: if p.is_dir() { 2 } else { 1 }, uid, gid, rdev: 0, size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t }
             }
             Node::Pipe(id) => {
                 let p = self.pipes.get(&id).ok_or(Errno::EBADF)?;

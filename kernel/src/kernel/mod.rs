@@ -5,6 +5,7 @@ pub mod exec;
 pub mod exit;
 pub mod fork;
 pub mod invariants;
+pub mod lkdtm;
 pub mod sched;
 pub mod sys;
 pub mod task;
@@ -99,6 +100,10 @@ impl<H: Hal> Kernel<H> {
         for (name, mode) in [("bin", 0o755), ("etc", 0o755), ("tmp", 0o1777), ("dev", 0o755)] {
             ram.create_dir(ROOT_INO, name.as_bytes(), mode, 0, 0, now);
         }
+        let sys = ram.create_dir(ROOT_INO, b"sys", 0o555, 0, 0, now);
+        let sys_kernel = ram.create_dir(sys, b"kernel", 0o755, 0, 0, now);
+        let debug_mountpoint = ram.create_dir(sys_kernel, b"debug", 0o700, 0, 0, now);
+        let mounts = [(proc_mountpoint, crate::fs::proc::ProcNode::Root), (debug_mountpoint, crate::fs::proc::ProcNode::DebugRoot)].into_iter().collect();
         let mut k = Kernel {
             arch: config.arch,
             hal,
@@ -113,7 +118,7 @@ impl<H: Hal> Kernel<H> {
             fs_structs: BTreeMap::new(),
             files: BTreeMap::new(),
             pipes: BTreeMap::new(),
-            vfs: Vfs { ram, proc_mountpoint, sysctl: Sysctl::default() },
+            vfs: Vfs { ram, mounts, sysctl: Sysctl::default() },
             log: LogBuf::default(),
             binfmts: BTreeSet::new(),
             warned: 0,

@@ -22,6 +22,13 @@ pub fn access_ok(addr: VirtAddr, len: usize) -> bool {
 const MAX_FAULTS_PER_COPY: usize = 1 << 16;
 
 impl<H: Hal> Kernel<H> {
+    /// The oops x86's `no_context` prints for a kernel access the MMU refused, here a user
+    /// page touched with SMAP/PAN armed (error code: present, plus write for a store).
+    pub(crate) fn oops_paging_request(&mut self, addr: VirtAddr, write: bool) {
+        crate::printk!(self, "BUG: unable to handle kernel paging request at {:016x}", addr);
+        crate::printk!(self, "Oops: {:04x} [#1] SMP", if write { 3 } else { 1 });
+    }
+
     fn user_copy(&mut self, pid: Pid, addr: VirtAddr, len: usize, mut op: impl FnMut(&H, crate::hal::AddressSpaceId) -> Result<(), UserFault>, write: bool) -> Result<(), Errno> {
         if !access_ok(addr, len) {
             return Err(Errno::EFAULT);
@@ -43,7 +50,7 @@ impl<H: Hal> Kernel<H> {
                 }
                 Err(UserFault::ReadOnly { .. }) => return Err(Errno::EFAULT),
                 Err(UserFault::PanViolation { addr }) => {
-                    crate::printk!(self, "BUG: unable to handle kernel paging request at {:016x} (SMAP/PAN violation)", addr);
+                    self.oops_paging_request(addr, write);
                     return Err(Errno::EFAULT);
                 }
             }
