@@ -6,6 +6,7 @@ pub mod exit;
 pub mod fork;
 pub mod invariants;
 pub mod lkdtm;
+pub mod seccomp;
 pub mod sched;
 pub mod sys;
 pub mod task;
@@ -236,6 +237,8 @@ impl<H: Hal> Kernel<H> {
                 nivcsw: 0,
                 vfork_done: None,
                 pending_kill: 0,
+                no_new_privs: false,
+                seccomp: Default::default(),
                 clear_child_tid: 0,
             },
         );

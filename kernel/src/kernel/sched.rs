@@ -44,19 +44,16 @@ impl<H: Hal> Kernel<H> {
     /// A task enters the kernel with syscall number `nr` of the kernel's ABI. The syscall
     /// runs at a later [`Kernel::step`]. `EINVAL` if the task cannot make a syscall now
     /// (unknown, exited, or already inside one).
-    pub fn submit(&mut self, pid: Pid, nr: u64, args: [u64; 6]) -> Result<(), Errno> {
+    pub fn submit(&mut self, pid: Pid, nr: u64, regs: [u64; 6]) -> Result<(), Errno> {
         let arch = self.arch;
         let t = self.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
         if t.syscall.is_some() || t.state != TaskState::Running {
             return Err(Errno::EINVAL);
         }
-        let Some(sysno) = Sysno::from_nr(arch, nr) else {
-            // An unknown number still enters and leaves the kernel, with -ENOSYS.
-            self.events.push_back(KEvent::SyscallReturn { pid, sysno: None, ret: Errno::ENOSYS.ret() });
-            return Ok(());
-        };
-        let args = sysno.desc().args_from_regs(arch, args);
-        t.syscall = Some(PendingSyscall { sysno, args, restart: None });
+        // An unknown number still enters the kernel: seccomp sees it, then -ENOSYS.
+        let sysno = Sysno::from_nr(arch, nr);
+        let args = sysno.map(|s| s.desc().args_from_regs(arch, regs)).unwrap_or(regs);
+        t.syscall = Some(PendingSyscall { sysno, nr, regs, args, seccomp_passed: false, restart: None });
         self.sched.runq.push(pid);
         Ok(())
     }
@@ -82,7 +79,25 @@ impl<H: Hal> Kernel<H> {
         let Some(t) = self.tasks.get_mut(&pid) else { return };
         let Some(p) = t.syscall.clone() else { return };
         t.cpu_ns += SYSCALL_COST_NS;
-        match dispatch(self, pid, p.sysno, p.args) {
+        // seccomp runs first on the entry path (4.3's phase 1): it may skip the call.
+        if !p.seccomp_passed {
+            if let Some(outcome) = self.secure_computing(pid, &p) {
+                match outcome {
+                    Ok(v) => self.syscall_return(pid, v),
+                    Err(SysErr::Errno(e)) => self.syscall_return(pid, e.ret()),
+                    Err(_) => {}
+                }
+                return;
+            }
+            if let Some(s) = self.tasks.get_mut(&pid).and_then(|t| t.syscall.as_mut()) {
+                s.seccomp_passed = true;
+            }
+        }
+        let Some(sysno) = p.sysno else {
+            self.syscall_return(pid, Errno::ENOSYS.ret());
+            return;
+        };
+        match dispatch(self, pid, sysno, p.args) {
             Ok(v) => self.syscall_return(pid, v),
             Err(SysErr::Errno(e)) => self.syscall_return(pid, e.ret()),
             Err(SysErr::Block) => {
@@ -102,7 +117,7 @@ impl<H: Hal> Kernel<H> {
         let Some(p) = t.syscall.take() else { return };
         t.state = TaskState::Running;
         let kill = core::mem::take(&mut t.pending_kill);
-        self.events.push_back(KEvent::SyscallReturn { pid, sysno: Some(p.sysno), ret });
+        self.events.push_back(KEvent::SyscallReturn { pid, sysno: p.sysno, ret });
         if kill != 0 {
             self.force_sig_kill(pid, kill);
         }

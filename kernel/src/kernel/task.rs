@@ -39,10 +39,17 @@ impl TaskState {
 /// A syscall a task has entered and not yet returned from.
 #[derive(Clone, Debug)]
 pub struct PendingSyscall {
-    /// Which syscall.
-    pub sysno: Sysno,
-    /// Raw arguments in the table's order.
+    /// Which syscall (`None`: a number the table does not know, answered `-ENOSYS` after
+    /// seccomp has seen it).
+    pub sysno: Option<Sysno>,
+    /// The number the task entered with, in its ABI.
+    pub nr: u64,
+    /// The argument registers as the ABI passes them (what seccomp filters see).
+    pub regs: [u64; 6],
+    /// Arguments in the table's order.
     pub args: [u64; 6],
+    /// seccomp has already let this call through (a re-run after a wakeup skips it).
+    pub seccomp_passed: bool,
     /// Progress kept across a block and the re-run after the wakeup (a `nanosleep`
     /// deadline, bytes a pipe write already moved).
     pub restart: Option<u64>,
@@ -90,6 +97,10 @@ pub struct Task {
     /// A fatal signal raised during the current syscall (`SIGPIPE`), delivered on the way
     /// back to user mode; 0 for none.
     pub pending_kill: i32,
+    /// `PR_SET_NO_NEW_PRIVS`: set-only, inherited by fork and kept across exec.
+    pub no_new_privs: bool,
+    /// seccomp mode and filters: copied on fork, kept on exec.
+    pub seccomp: crate::kernel::seccomp::SeccompState,
     /// `CLONE_CHILD_CLEARTID` address, zeroed at exit.
     pub clear_child_tid: u64,
 }
