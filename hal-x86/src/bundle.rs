@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! k43-bundle 1
-//! seed 1
+//! seed 1                      (or `seed rdrand`: the image draws one, see hwrng.rs)
 //! trace 0
 //! scenario scenarios/core/ids.scn 345
 //! <345 bytes of scenario text>
@@ -17,8 +17,10 @@ use alloc::vec::Vec;
 
 /// What to run.
 pub struct Bundle {
-    /// The seed every scenario runs with.
+    /// The seed every scenario runs with (replaced at boot when `seed_from_cpu`).
     pub seed: u64,
+    /// `seed rdrand`: draw the seed with RDSEED/RDRAND and print it as `seed: N (from …)`.
+    pub seed_from_cpu: bool,
     /// Print every trace line, not only the verdicts.
     pub trace: bool,
     /// (path, source) in order.
@@ -59,12 +61,15 @@ fn parse(bytes: &[u8]) -> Result<Bundle, &'static str> {
     if line(&mut rest) != Some(b"k43-bundle 1".as_slice()) {
         return Err("not a k43-bundle 1");
     }
-    let mut b = Bundle { seed: 1, trace: false, scenarios: Vec::new() };
+    let mut b = Bundle { seed: 1, seed_from_cpu: false, trace: false, scenarios: Vec::new() };
     while let Some(l) = line(&mut rest) {
         let text = core::str::from_utf8(l).map_err(|_| "bundle header is not UTF-8")?;
         let mut words = text.split(' ');
         match words.next() {
-            Some("seed") => b.seed = words.next().and_then(|s| s.parse().ok()).ok_or("bad seed line")?,
+            Some("seed") => match words.next() {
+                Some("rdrand") => b.seed_from_cpu = true,
+                w => b.seed = w.and_then(|s| s.parse().ok()).ok_or("bad seed line")?,
+            },
             Some("trace") => b.trace = words.next() == Some("1"),
             Some("scenario") => {
                 let path = words.next().ok_or("scenario without a path")?;

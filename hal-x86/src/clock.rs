@@ -1,6 +1,6 @@
 //! Real time: the TSC, calibrated once against PIT channel 2 (gate via port 0x61, mode 0,
 //! as Linux's pit_calibrate_tsc does). The scenario clock is virtual (see `hal.rs`); this
-//! one measures the machine itself: boot-to-result times now, a periodic timer later.
+//! one measures the machine itself: boot-to-result times, and the calibration of the local APIC timer (`apic.rs`).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::instructions::port::Port;
@@ -42,6 +42,11 @@ pub fn calibrate() -> u64 {
     let hz = (t1 - t0) * 1000 / CAL_MS;
     TSC_HZ.store(hz.max(1), Ordering::Relaxed);
     hz
+}
+
+/// The calibrated TSC frequency, Hz (0 before [`calibrate`]).
+pub fn tsc_hz() -> u64 {
+    TSC_HZ.load(Ordering::Relaxed)
 }
 
 /// Converts TSC ticks to nanoseconds (0 before [`calibrate`]).

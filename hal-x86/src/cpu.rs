@@ -14,9 +14,13 @@ pub struct Features {
     pub rdrand: bool,
     pub rdseed: bool,
     pub invariant_tsc: bool,
+    pub apic: bool,
+    pub x2apic: bool,
 }
 
-static SMAP_ON: AtomicBool = AtomicBool::new(false);
+/// CR4.SMAP is set. entry.s reads it (as a byte) to decide whether to `clac` on entry.
+#[no_mangle]
+static K43_SMAP_ON: AtomicBool = AtomicBool::new(false);
 static NX_ON: AtomicBool = AtomicBool::new(false);
 
 /// Reads the CPUID leaves this image cares about.
@@ -36,6 +40,8 @@ pub fn features() -> Features {
             rdrand: l1.ecx & (1 << 30) != 0,
             nx: e1.edx & (1 << 20) != 0,
             invariant_tsc: e7.edx & (1 << 8) != 0,
+            apic: l1.edx & (1 << 9) != 0,
+            x2apic: l1.ecx & (1 << 21) != 0,
         }
     }
 }
@@ -58,14 +64,14 @@ pub fn setup(f: &Features) {
         }
         if f.smap {
             Cr4::update(|c| c.insert(Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION));
-            SMAP_ON.store(true, Ordering::Relaxed);
+            K43_SMAP_ON.store(true, Ordering::Relaxed);
         }
     }
 }
 
 /// SMAP is enforced by the hardware (CR4.SMAP set).
 pub fn smap_on() -> bool {
-    SMAP_ON.load(Ordering::Relaxed)
+    K43_SMAP_ON.load(Ordering::Relaxed)
 }
 
 /// The NX bit may be used in page tables (EFER.NXE set).
@@ -85,13 +91,24 @@ pub fn clac() {
     unsafe { core::arch::asm!("clac", options(nostack)) };
 }
 
-/// Masks both legacy PICs: no device interrupt can arrive (there are no IRQ handlers
-/// yet), so enabling interrupts only matters for NMIs and the IF state the HAL reports.
+/// Moves the legacy PICs off the exception vectors (to 0x20..0x2f, as Linux does) and
+/// masks every line: the periodic timer comes from the local APIC (see `apic.rs`), and a
+/// spurious PIC interrupt must never look like CPU exception 7 or 15.
 pub fn mask_pic() {
     use x86_64::instructions::port::Port;
-    // SAFETY: writing 0xFF to the PICs' data ports (OCW1) only sets their mask registers.
+    let (mut c1, mut d1, mut c2, mut d2) = (Port::<u8>::new(0x20), Port::<u8>::new(0x21), Port::<u8>::new(0xa0), Port::<u8>::new(0xa1));
+    // SAFETY: the standard 8259A initialisation (ICW1..ICW4) on the PICs' own ports, with
+    // interrupts disabled (kmain enables them later), then OCW1 = 0xFF masks every line.
     unsafe {
-        Port::<u8>::new(0x21).write(0xff);
-        Port::<u8>::new(0xa1).write(0xff);
+        c1.write(0x11); // ICW1: edge, cascade, ICW4 follows
+        c2.write(0x11);
+        d1.write(0x20); // ICW2: vector base
+        d2.write(0x28);
+        d1.write(0x04); // ICW3: slave on IRQ2
+        d2.write(0x02);
+        d1.write(0x01); // ICW4: 8086 mode
+        d2.write(0x01);
+        d1.write(0xff);
+        d2.write(0xff);
     }
 }

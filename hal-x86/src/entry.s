@@ -1,7 +1,16 @@
 /* Entry stubs for the 32 exception vectors. Each pushes a dummy error code where the
  * CPU pushes none, then the vector number, saves every general register and calls
  * k43_exception(&mut ExceptionFrame). The handler may change the saved registers (the
- * page-fault fixup rewrites RIP); they are restored on the way out. */
+ * page-fault fixup rewrites RIP); they are restored on the way out.
+ *
+ * Device interrupts (the local APIC timer) have stubs of the same shape that go to
+ * k43_interrupt instead: a separate path, so an interrupt that lands inside a user copy
+ * never reaches the page-fault fixup.
+ *
+ * Both paths clear RFLAGS.AC on entry when SMAP is on (Linux's ASM_CLAC): the CPU does
+ * not clear it when it delivers an event, so a handler entered from inside a stac window
+ * would otherwise run with user access open. iretq restores the saved RFLAGS, AC
+ * included, so the interrupted copy resumes with its window still open. */
 
 .pushsection .text.k43_entry, "ax"
 .code64
@@ -125,7 +134,16 @@ k43_exc_31:
     pushq $31
     jmp k43_exc_common
 
-k43_exc_common:
+/* clac if SMAP is on (clac is #UD on CPUs without SMAP). Flags are free here: the CPU
+ * saved RFLAGS in the frame. */
+.macro K43_CLAC
+    cmpb $0, K43_SMAP_ON(%rip)
+    je 1f
+    clac
+1:
+.endm
+
+.macro K43_SAVE_REGS
     pushq %rax
     pushq %rbx
     pushq %rcx
@@ -141,12 +159,9 @@ k43_exc_common:
     pushq %r13
     pushq %r14
     pushq %r15
-    cld
-    mov %rsp, %rdi
-    /* 22 quadwords are on the stack (CPU frame 5, error, vector, 15 registers) and the
-     * CPU aligned RSP to 16 before pushing its frame: the call below sees the ABI's
-     * alignment. */
-    call k43_exception
+.endm
+
+.macro K43_RESTORE_REGS_IRET
     popq %r15
     popq %r14
     popq %r13
@@ -164,6 +179,39 @@ k43_exc_common:
     popq %rax
     addq $16, %rsp
     iretq
+.endm
+
+k43_exc_common:
+    K43_CLAC
+    K43_SAVE_REGS
+    cld
+    mov %rsp, %rdi
+    /* 22 quadwords are on the stack (CPU frame 5, error, vector, 15 registers) and the
+     * CPU aligned RSP to 16 before pushing its frame: the call below sees the ABI's
+     * alignment. */
+    call k43_exception
+    K43_RESTORE_REGS_IRET
+
+/* Local APIC timer, vector 0xef (Linux's LOCAL_TIMER_VECTOR). */
+.global k43_irq_timer
+k43_irq_timer:
+    pushq $0
+    pushq $0xef
+    jmp k43_irq_common
+
+/* Local APIC spurious vector 0xff: no EOI for a spurious interrupt, nothing to do. */
+.global k43_irq_spurious
+k43_irq_spurious:
+    iretq
+
+k43_irq_common:
+    K43_CLAC
+    K43_SAVE_REGS
+    cld
+    mov %rsp, %rdi
+    /* Same 22 quadwords as above: the call is 16-byte aligned. */
+    call k43_interrupt
+    K43_RESTORE_REGS_IRET
 .popsection
 
 .pushsection .rodata.k43_entry, "a"

@@ -1,6 +1,8 @@
 //! The IDT: all 32 exception vectors go through the stubs of entry.s to
 //! [`k43_exception`], which lets the user-copy fixup handle its page faults and reports
-//! everything else (vector, error code, RIP, CR2, registers) before exiting QEMU.
+//! everything else (vector, error code, RIP, CR2, registers) before exiting QEMU. The
+//! local APIC timer (vector 0xef) goes through its own stub to [`k43_interrupt`]; its
+//! spurious vector (0xff) to a bare iretq. Every other vector is not present (#GP).
 
 use crate::gdt;
 use crate::sync::Global;
@@ -13,6 +15,8 @@ core::arch::global_asm!(include_str!("entry.s"), options(att_syntax));
 
 extern "C" {
     static k43_exception_stubs: [u64; 32];
+    fn k43_irq_timer();
+    fn k43_irq_spurious();
 }
 
 /// The registers an exception stub saved, lowest address first.
@@ -87,10 +91,13 @@ pub fn init() {
             };
             idt.0[v] = gate(stub, cs, ist as u8);
         }
+        idt.0[crate::apic::TIMER_VECTOR as usize] = gate(k43_irq_timer as *const () as u64, cs, 0);
+        idt.0[crate::apic::SPURIOUS_VECTOR as usize] = gate(k43_irq_spurious as *const () as u64, cs, 0);
         DescriptorTablePointer { limit: (core::mem::size_of::<Idt>() - 1) as u16, base: VirtAddr::new(idt as *const Idt as u64) }
     });
-    // SAFETY: the IDT is a static that lives forever; its 32 gates point at the stubs of
-    // entry.s with the current code selector, and IST indexes exist in the loaded TSS.
+    // SAFETY: the IDT is a static that lives forever; its 34 present gates point at the
+    // stubs of entry.s with the current code selector, and IST indexes exist in the
+    // loaded TSS.
     unsafe { lidt(&ptr) };
 }
 
@@ -104,8 +111,21 @@ extern "C" fn k43_exception(f: &mut ExceptionFrame) {
     crate::qemu::exit(crate::qemu::EXCEPTION);
 }
 
+/// Called by entry.s for a device interrupt (RFLAGS.AC already clear when SMAP is on).
+/// Never the page-fault fixup: an interrupt inside a user copy just resumes it.
+#[no_mangle]
+extern "C" fn k43_interrupt(f: &mut ExceptionFrame) {
+    match f.vector as u8 {
+        crate::apic::TIMER_VECTOR => crate::apic::tick(f.rflags, f.rip),
+        _ => {
+            report(f);
+            crate::qemu::exit(crate::qemu::EXCEPTION);
+        }
+    }
+}
+
 fn report(f: &ExceptionFrame) {
-    let name = NAMES.get(f.vector as usize).copied().unwrap_or("?");
+    let name = NAMES.get(f.vector as usize).copied().unwrap_or("unexpected interrupt");
     crate::println!();
     crate::println!("EXCEPTION: {} (vector {}), error code {:#x}", name, f.vector, f.error);
     crate::println!("  RIP {:#018x}  CS {:#x}  RFLAGS {:#x}  CR2 {:#018x}", f.rip, f.cs, f.rflags, Cr2::read_raw());

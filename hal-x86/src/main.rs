@@ -7,6 +7,7 @@
 
 extern crate alloc;
 
+mod apic;
 mod bundle;
 mod clock;
 mod cpu;
@@ -14,6 +15,7 @@ mod demo;
 mod gdt;
 mod hal;
 mod heap;
+mod hwrng;
 mod idt;
 mod layout;
 mod paging;
@@ -55,20 +57,42 @@ extern "C" fn kmain(start_info: u32) -> ! {
         cpu::nx_on()
     );
     println!("tsc: {}.{:03} MHz (PIT channel 2); kmain entered {} us after reset", hz / 1_000_000, hz / 1000 % 1000, clock::ticks_to_ns(t_entry) / 1000);
-    println!("entropy: scenario runs use ChaCha8 from the seed; RDRAND {}", if f.rdrand { "present (unused)" } else { "absent" });
+    let timer = apic::start(&f).unwrap_or_else(|e| panic!("APIC timer: {e}"));
+    println!(
+        "apic: {} timer at {}.{:03} MHz (divide 16, TSC-calibrated), {} counts per tick: {} Hz on vector {:#x}",
+        if timer.x2apic { "x2APIC" } else { "xAPIC (fixmap MMIO)" },
+        timer.apic_hz / 1_000_000,
+        timer.apic_hz / 1000 % 1000,
+        timer.count,
+        apic::HZ,
+        apic::TIMER_VECTOR
+    );
+    let has = |b: bool| if b { "present" } else { "absent" };
+    println!("entropy: scenario runs use ChaCha8 from the seed; RDSEED {}, RDRAND {} (for `seed rdrand` bundles)", has(f.rdseed), has(f.rdrand));
     selftest::deliberate_fault();
     println!("{}", selftest::uaccess());
+    println!("{}", selftest::irq_uaccess());
 
-    let bundle = match bundle::from_start_info(start_info as u64) {
+    let mut bundle = match bundle::from_start_info(start_info as u64) {
         Ok(b) => b,
         Err(e) => panic!("scenario bundle: {e}"),
     };
+    if bundle.seed_from_cpu {
+        match hwrng::seed(&f) {
+            Ok((seed, source)) => {
+                println!("seed: {seed} (from {})", source.name());
+                bundle.seed = seed;
+            }
+            Err(e) => panic!("seed rdrand: {e}"),
+        }
+    }
     println!("bundle: {} scenarios, seed {}", bundle.scenarios.len(), bundle.seed);
     let (passed, failed, first_done) = demo::run_all(&bundle);
     let leaked_tables = paging::tables_in_use();
     let leaked_ram = layout::HOST_RAM_SIZE - layout::host_ram_free_bytes();
     println!("after all runs: {leaked_tables} page-table frames, {leaked_ram} bytes of host RAM still in use");
     let failed = failed + (leaked_tables != 0 || leaked_ram != 0) as usize;
+    report_timer(&timer);
     println!("{passed} passed, {failed} failed");
     // The TSC counts from reset, so these are times since QEMU started the CPU.
     println!(
@@ -78,6 +102,36 @@ extern "C" fn kmain(start_info: u32) -> ! {
         clock::monotonic_ns() / 1000
     );
     qemu::exit(if failed == 0 && passed > 0 { qemu::PASS } else { qemu::FAIL })
+}
+
+/// Stops the tick and prints `timer: N ticks at H Hz over M ms (TSC)` with the count the
+/// TSC predicts, so the two clocks can be held against each other (±10% expected under
+/// TCG; a periodic timer drops ticks whenever the vCPU cannot take one for a whole period,
+/// as Linux's tick does, which is why Linux keeps time by a clocksource, not by jiffies).
+fn report_timer(timer: &apic::Timer) {
+    apic::stop();
+    let ticks = apic::JIFFIES.load(core::sync::atomic::Ordering::Relaxed);
+    let ns = clock::ticks_to_ns(clock::rdtsc() - timer.tsc_start).max(1);
+    // Expected ticks in tenths, and the deviation in tenths of a percent.
+    let expected_10 = ns as u128 * apic::HZ as u128 * 10 / 1_000_000_000;
+    let dev_1000 = (ticks as i128 * 1_000_000_000 * 1000) / (ns as i128 * apic::HZ as i128) - 1000;
+    let sign = if dev_1000 < 0 { "-" } else { "+" };
+    println!(
+        "timer: {ticks} ticks at {} Hz over {} ms (TSC); the TSC predicts {}.{}, {sign}{}.{}%{}",
+        apic::HZ,
+        ns / 1_000_000,
+        expected_10 / 10,
+        expected_10 % 10,
+        dev_1000.abs() / 10,
+        dev_1000.abs() % 10,
+        if dev_1000.abs() <= 100 {
+            " (within 10%)"
+        } else if (ticks as i128 * 10 - expected_10 as i128).abs() <= 10 {
+            " (within 1 tick: too short a run for 10%)"
+        } else {
+            " (OFF BY MORE THAN 10%: ticks lost while the CPU could not take them?)"
+        }
+    );
 }
 
 #[panic_handler]

@@ -2,6 +2,8 @@
 //! `layout`), never from the kernel's RAM region. Every root shares the boot identity map
 //! of the first GiB (2 MiB pages, U/S = 0 at the PDPT level, so supervisor only); the
 //! rest of the lower half holds the kernel's user mappings with U/S, R/W and NX per page.
+//! The top 2 MiB of the address space is a fixmap (as Linux's): supervisor-only,
+//! uncached 4 KiB pages for device registers (the local APIC), shared by every root.
 
 use crate::layout::{PT_POOL_SIZE, PT_POOL_START};
 use crate::sync::Global;
@@ -14,6 +16,8 @@ const P: u64 = 1 << 0;
 const RW: u64 = 1 << 1;
 const US: u64 = 1 << 2;
 const PS: u64 = 1 << 7;
+const PWT: u64 = 1 << 3;
+const PCD: u64 = 1 << 4;
 const NX: u64 = 1 << 63;
 const ADDR: u64 = 0x000f_ffff_ffff_f000;
 
@@ -35,6 +39,39 @@ fn boot_pd_pa() -> u64 {
     core::ptr::addr_of!(boot_pd) as u64
 }
 
+/// Base of the fixmap: PML4[511], PDPT[511], PD[511], one page table of 4 KiB slots.
+pub const FIXMAP_BASE: u64 = 0xffff_ffff_ffe0_0000;
+
+/// One 4 KiB page-table frame.
+#[repr(C, align(4096))]
+struct Table([u64; 512]);
+
+/// The fixmap's PDPT, PD and PT: static (in the identity-mapped .bss, so physical =
+/// virtual) and never from the pool, so the pool's leak count does not see them.
+static FIXMAP_TABLES: Global<[Table; 3]> = Global::new([Table([0; 512]), Table([0; 512]), Table([0; 512])]);
+
+fn fixmap_pdpt_pa() -> u64 {
+    FIXMAP_TABLES.with(|t| &t[0] as *const Table as u64)
+}
+
+/// Maps the device page at `pa` into fixmap slot `slot` (uncached, writable, supervisor
+/// only, NX where available) for the boot root and every root made afterwards; its
+/// virtual address. Call at boot, before any other root exists and after `cpu::setup`
+/// (NX is a reserved bit until EFER.NXE is set).
+pub fn fixmap_mmio(slot: usize, pa: u64) -> u64 {
+    assert!(slot < 512 && pa % PAGE_SIZE == 0, "fixmap slot {slot}, {pa:#x}");
+    let (pdpt, pd, pt) = FIXMAP_TABLES.with(|t| (&t[0] as *const Table as u64, &t[1] as *const Table as u64, &t[2] as *const Table as u64));
+    write(pdpt, 511, pd | P | RW);
+    write(pd, 511, pt | P | RW);
+    let nx = if crate::cpu::nx_on() { NX } else { 0 };
+    write(pt, slot, pa | P | RW | PCD | PWT | nx);
+    // Roots made by new_root copy PML4[511] from the boot root; the boot root gets it now.
+    write(boot_pml4_pa(), 511, pdpt | P | RW);
+    let va = FIXMAP_BASE + slot as u64 * PAGE_SIZE;
+    x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
+    va
+}
+
 /// The page-table pool: a bump pointer plus a free list threaded through freed frames.
 struct Pool {
     next: u64,
@@ -49,8 +86,8 @@ fn table(pa: u64) -> *mut u64 {
 }
 
 fn read(pa: u64, i: usize) -> u64 {
-    // SAFETY: `pa` is a table frame from the pool or the boot tables, identity-mapped, and
-    // i < 512.
+    // SAFETY: `pa` is a table frame from the pool, the boot tables or the fixmap tables,
+    // identity-mapped, and i < 512.
     unsafe { table(pa).add(i).read_volatile() }
 }
 
@@ -103,17 +140,19 @@ pub fn new_root() -> Option<u64> {
     };
     write(pdpt, 0, boot_pd_pa() | P | RW);
     write(pml4, 0, pdpt | P | RW | US);
+    write(pml4, 511, read(boot_pml4_pa(), 511));
     Some(pml4)
 }
 
-/// Frees every table of `root` (never the shared identity PD, never mapped frames).
+/// Frees every table of `root` (never the shared identity PD or fixmap, never mapped
+/// frames).
 pub fn free_root(root: u64) {
     fn free_level(pa: u64, level: u32) {
         if level > 1 {
             for i in 0..512 {
                 let e = read(pa, i);
                 let next = e & ADDR;
-                if e & P != 0 && e & PS == 0 && next != boot_pd_pa() {
+                if e & P != 0 && e & PS == 0 && next != boot_pd_pa() && next != fixmap_pdpt_pa() {
                     free_level(next, level - 1);
                 }
             }

@@ -1,6 +1,7 @@
 //! A cell for global state of this single-CPU image. Exclusive use is by construction: one
 //! CPU, and the exception handlers only touch state the interrupted code cannot be holding
-//! (fault records, read-only tables).
+//! (fault records, read-only tables). The timer interrupt, which can land anywhere
+//! interrupts are on, touches no `Global` at all: only atomics and the local APIC.
 
 use core::cell::UnsafeCell;
 

@@ -32,6 +32,12 @@ fn search_extable(rip: u64) -> Option<u64> {
     table.iter().find(|e| e[0] == rip).map(|e| e[1])
 }
 
+/// `rip` is a user-copy instruction (it has an exception-table entry). The timer handler
+/// counts how often it interrupted one; only a page fault there goes to the fixup.
+pub fn is_copy_insn(rip: u64) -> bool {
+    search_extable(rip).is_some()
+}
+
 const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_USER: u64 = 1 << 2;

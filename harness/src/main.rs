@@ -39,9 +39,10 @@ enum Cmd {
         arch: String,
         /// Files or folders.
         paths: Vec<PathBuf>,
-        /// The seed every scenario runs with.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        /// The seed every scenario runs with: a number, or `random` for one the guest
+        /// draws with RDSEED/RDRAND (the simulator then runs with the seed it reports).
+        #[arg(long, default_value = "1")]
+        seed: harness::qemu::Seed,
         /// Print the guest's whole serial output.
         #[arg(long)]
         trace: bool,
@@ -141,7 +142,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn qemu_x86(files: &[PathBuf], seed: u64, show: bool, timeout: u64) -> ExitCode {
+fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeout: u64) -> ExitCode {
     use harness::qemu;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_path_buf();
     let mut embed = Vec::new();
@@ -168,7 +169,7 @@ fn qemu_x86(files: &[PathBuf], seed: u64, show: bool, timeout: u64) -> ExitCode 
         }
     };
     let bundle_path = std::env::temp_dir().join(format!("k43-bundle-{}.bin", std::process::id()));
-    if let Err(e) = std::fs::write(&bundle_path, qemu::bundle(&embed, seed, show)) {
+    if let Err(e) = std::fs::write(&bundle_path, qemu::bundle(&embed, seed_arg, show)) {
         eprintln!("error: {}: {e}", bundle_path.display());
         return ExitCode::from(2);
     }
@@ -184,6 +185,22 @@ fn qemu_x86(files: &[PathBuf], seed: u64, show: bool, timeout: u64) -> ExitCode 
     if show {
         print!("{}", boot.serial);
     }
+    let seed = match seed_arg {
+        qemu::Seed::Fixed(n) => n,
+        qemu::Seed::Cpu => match qemu::drawn_seed(&boot.serial) {
+            Some((n, from)) => {
+                println!("seed: {n} (drawn by the guest with {from}; the simulator runs with it)");
+                n
+            }
+            None => {
+                println!("FAIL: --seed random, but the guest never reported a `seed: N (from …)` line; its last lines:");
+                for l in boot.serial.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev() {
+                    println!("  {l}");
+                }
+                return ExitCode::from(1);
+            }
+        },
+    };
     let results = qemu::compare(&embed, &boot.serial, seed);
     let (mut pass, mut fail) = (0, 0);
     for r in &results {
@@ -204,14 +221,12 @@ fn qemu_x86(files: &[PathBuf], seed: u64, show: bool, timeout: u64) -> ExitCode 
             }
         }
     }
-    for line in boot.serial.lines().filter(|l| l.starts_with("timing:") || l.starts_with("cpu:")) {
+    for line in boot.serial.lines().filter(|l| ["timing:", "cpu:", "apic:", "timer:", "irq self-test:"].iter().any(|p| l.starts_with(p))) {
         println!("{line}");
     }
-    if !skipped.is_empty() {
-        println!("not embeddable ({}):", skipped.len());
-        for (p, why) in &skipped {
-            println!("  {p}: {why}");
-        }
+    println!("not embeddable: {}", if skipped.is_empty() { "none" } else { "" });
+    for (p, why) in &skipped {
+        println!("  {p}: {why}");
     }
     let status_ok = match boot.status {
         33 => true,

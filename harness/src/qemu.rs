@@ -1,6 +1,6 @@
 //! `cargo harness qemu x86`: build the bare-metal image, hand it the scenarios as a PVH
 //! module, boot it under QEMU, and hold every verdict and trace hash against the
-//! simulator's for the same seed.
+//! simulator's for the same seed (a fixed one, or one the guest drew with RDSEED/RDRAND).
 
 use crate::scn::{self, StmtKind};
 use crate::sim::run_source;
@@ -44,9 +44,53 @@ pub fn not_embeddable(src: &str) -> Option<String> {
     (ram > METAL_HOST_RAM).then(|| format!("its hosts need {} MiB of RAM; the image has {} MiB for hosts", ram >> 20, METAL_HOST_RAM >> 20))
 }
 
+/// The seed of a `cargo harness qemu` run: `--seed N`, or `--seed random` for one the
+/// guest draws with RDSEED (RDRAND when absent) and reports back on its serial line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seed {
+    /// Every scenario runs with this seed.
+    Fixed(u64),
+    /// The image draws the seed (bundle line `seed rdrand`) and prints `seed: N (from …)`.
+    Cpu,
+}
+
+impl core::str::FromStr for Seed {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Seed, String> {
+        if s == "random" {
+            return Ok(Seed::Cpu);
+        }
+        s.parse().map(Seed::Fixed).map_err(|_| format!("`{s}` is neither a number nor `random`"))
+    }
+}
+
+impl core::fmt::Display for Seed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Seed::Fixed(n) => write!(f, "{n}"),
+            Seed::Cpu => f.write_str("random"),
+        }
+    }
+}
+
+/// The seed the image drew for a `seed rdrand` bundle, from its `seed: N (from RDSEED)`
+/// line, with the instruction it came from.
+pub fn drawn_seed(serial: &str) -> Option<(u64, String)> {
+    serial.lines().find_map(|l| {
+        let rest = l.strip_prefix("seed: ")?;
+        let (n, from) = rest.split_once(' ')?;
+        let src = from.strip_prefix("(from ")?.strip_suffix(')')?;
+        Some((n.parse().ok()?, String::from(src)))
+    })
+}
+
 /// The bundle the image reads at boot (format: hal-x86/src/bundle.rs).
-pub fn bundle(scenarios: &[(String, String)], seed: u64, trace: bool) -> Vec<u8> {
-    let mut b = format!("k43-bundle 1\nseed {seed}\ntrace {}\n", trace as u8).into_bytes();
+pub fn bundle(scenarios: &[(String, String)], seed: Seed, trace: bool) -> Vec<u8> {
+    let seed_word = match seed {
+        Seed::Fixed(n) => n.to_string(),
+        Seed::Cpu => String::from("rdrand"),
+    };
+    let mut b = format!("k43-bundle 1\nseed {seed_word}\ntrace {}\n", trace as u8).into_bytes();
     for (path, src) in scenarios {
         b.extend_from_slice(format!("scenario {path} {}\n", src.len()).as_bytes());
         b.extend_from_slice(src.as_bytes());
@@ -111,7 +155,12 @@ pub fn compare(scenarios: &[(String, String)], serial: &str, seed: u64) -> Vec<C
                 if w.next()? != path {
                     return None;
                 }
-                let hash = w.nth(1)?.strip_prefix("trace-hash=")?;
+                // The line must carry this run's seed (the one the guest drew, for
+                // `--seed random`); a line with another seed counts as never reported.
+                if w.next()?.strip_prefix("seed=")?.parse::<u64>().ok()? != seed {
+                    return None;
+                }
+                let hash = w.next()?.strip_prefix("trace-hash=")?;
                 matches!(verdict, "PASS" | "FAIL").then(|| (verdict == "PASS", String::from(hash)))
             });
             let sim = match run_source(path, src, seed, true) {
@@ -121,4 +170,25 @@ pub fn compare(scenarios: &[(String, String)], serial: &str, seed: u64) -> Vec<C
             Compared { path: path.clone(), metal, sim }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_argument_and_bundle_line() {
+        assert_eq!("7".parse::<Seed>(), Ok(Seed::Fixed(7)));
+        assert_eq!("random".parse::<Seed>(), Ok(Seed::Cpu));
+        assert!("rdrand".parse::<Seed>().is_err());
+        assert!(bundle(&[], Seed::Fixed(7), false).starts_with(b"k43-bundle 1\nseed 7\n"));
+        assert!(bundle(&[], Seed::Cpu, false).starts_with(b"k43-bundle 1\nseed rdrand\n"));
+    }
+
+    #[test]
+    fn drawn_seed_from_serial() {
+        let serial = "bundle: 1 scenarios, seed 1\nseed: 42 (from RDRAND)\nPASS x seed=42 trace-hash=ab\n";
+        assert_eq!(drawn_seed(serial), Some((42, String::from("RDRAND"))));
+        assert_eq!(drawn_seed("seed: x (from RDSEED)\n"), None);
+    }
 }
