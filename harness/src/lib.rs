@@ -10,6 +10,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod captext;
 pub mod exec;
 pub mod programs;
 pub mod runner;

@@ -22,6 +22,7 @@ pub static PROGRAMS: &[(&str, Entry, &str)] = &[
     ("sleeper", |s, a| Box::pin(sleeper(s, a)), "sleeper MS: nanosleep MS milliseconds"),
     ("forker", |s, a| Box::pin(forker(s, a)), "forker N: fork N children exiting 1..N, reap them, exit with the sum"),
     ("id", |s, a| Box::pin(id(s, a)), "id PATH: write the real and effective ids to PATH"),
+    ("caps", |s, a| Box::pin(caps(s, a)), "caps PATH [FILE ARG…]: write the Uid, Gid and Cap* lines of /proc/self/status and the securebits and no_new_privs (prctl) to PATH, then execve FILE with ARG… if given"),
 ];
 
 /// Looks a program up by name.
@@ -59,6 +60,29 @@ impl Sys {
             return -14;
         }
         self.syscall(Sysno::Openat, [AT_FDCWD as u64, self.arena, flags as u64, mode as u64, 0, 0]).await
+    }
+
+    /// `execve(path, argv, [])`: returns only on failure.
+    pub async fn execve(&self, path: &[u8], argv: &[Vec<u8>]) -> i64 {
+        let mut blob = Vec::new();
+        let mut offs = Vec::new();
+        let strings = self.arena + 8 * (argv.len() as u64 + 2);
+        for s in core::iter::once(path).chain(argv.iter().map(|a| a.as_slice())) {
+            offs.push(strings + blob.len() as u64);
+            blob.extend_from_slice(s);
+            blob.push(0);
+        }
+        let mut ptrs = Vec::new();
+        for o in &offs[1..] {
+            ptrs.extend_from_slice(&o.to_le_bytes());
+        }
+        ptrs.extend_from_slice(&0u64.to_le_bytes());
+        ptrs.extend_from_slice(&0u64.to_le_bytes());
+        if !self.store(self.arena, &ptrs).await || !self.store(strings, &blob).await {
+            return -14;
+        }
+        let envp = self.arena + 8 * (argv.len() as u64 + 1);
+        self.syscall(Sysno::Execve, [offs[0], self.arena, envp, 0, 0, 0]).await
     }
 
     /// `close(fd)`.
@@ -171,5 +195,41 @@ async fn id(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     }
     sys.write(fd as i32, format!("uid={uid} euid={euid} gid={gid} egid={egid}\n").as_bytes()).await;
     sys.close(fd as i32).await;
+    0
+}
+
+async fn caps(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
+    let Some(path) = argv.get(1) else { return 2 };
+    let fd = sys.open(b"/proc/self/status", kernel::uapi::fcntl::O_RDONLY, 0).await;
+    if fd < 0 {
+        return 1;
+    }
+    let mut status = Vec::new();
+    loop {
+        match sys.read(fd as i32, 1024).await {
+            Ok(d) if d.is_empty() => break,
+            Ok(d) => status.extend_from_slice(&d),
+            Err(_) => return 1,
+        }
+    }
+    sys.close(fd as i32).await;
+    let mut out = Vec::new();
+    for line in status.split(|&b| b == b'\n').filter(|l| l.starts_with(b"Cap") || l.starts_with(b"Uid:") || l.starts_with(b"Gid:")) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    let sb = sys.syscall(Sysno::Prctl, [kernel::uapi::prctl::PR_GET_SECUREBITS as u64, 0, 0, 0, 0, 0]).await;
+    let nnp = sys.syscall(Sysno::Prctl, [kernel::uapi::prctl::PR_GET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0]).await;
+    out.extend_from_slice(format!("securebits={sb:#x} no_new_privs={nnp}\n").as_bytes());
+    let o = sys.open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644).await;
+    if o < 0 {
+        return 1;
+    }
+    sys.write(o as i32, &out).await;
+    sys.close(o as i32).await;
+    if let Some(file) = argv.get(2) {
+        sys.execve(file, &argv[2..]).await;
+        return 3;
+    }
     0
 }

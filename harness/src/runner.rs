@@ -196,6 +196,40 @@ impl<F: PlatformFactory> Runner<F> {
                     self.world.note(format!("| {line}"));
                 }
             }
+            StmtKind::Setcap { caps, text: _, path } => {
+                // libcap's setcap: cap_set_file writes the revision-2 xattr (or removes
+                // it for -r); a failure is printed as setcap prints it on stderr.
+                let p = self.word(path)?;
+                let h = self.host();
+                let shown = String::from_utf8_lossy(&p).into_owned();
+                let k = &mut self.world.hosts[h].kernel;
+                let name = kernel::uapi::xattr::XATTR_NAME_CAPS.as_bytes();
+                let r = match caps {
+                    None => k.admin_removexattr(&p, name),
+                    Some(c) => match crate::captext::to_xattr(c) {
+                        Ok(v) => k.admin_setxattr(&p, name, &v),
+                        Err(e) => {
+                            self.world.note(String::from("NOTE: Under Linux, effective file capabilities must either be empty, or"));
+                            self.world.note(String::from("      exactly match the union of selected permitted and inheritable bits."));
+                            Err(e)
+                        }
+                    },
+                };
+                if let Err(e) = r {
+                    self.world.note(format!("Failed to set capabilities on file `{shown}' ({})", e.message()));
+                }
+            }
+            StmtKind::Getcap { path } => {
+                let p = self.word(path)?;
+                let h = self.host();
+                let shown = String::from_utf8_lossy(&p).into_owned();
+                let r = self.world.hosts[h].kernel.admin_getxattr(&p, kernel::uapi::xattr::XATTR_NAME_CAPS.as_bytes()).and_then(|v| crate::captext::from_xattr(&v));
+                match r {
+                    Ok(c) => self.world.note(format!("{shown} {}", crate::captext::to_text(&c))),
+                    Err(Errno::ENODATA) => {}
+                    Err(e) => self.world.note(format!("Failed to get capabilities of file `{shown}' ({})", e.message())),
+                }
+            }
             StmtKind::Call { label, call } => self.call(label, call, st.line)?,
             StmtKind::Resumed { label, sysno, rest, ret } => self.resumed(label, *sysno, rest, ret)?,
             StmtKind::RawCall { label, nr, args, ret } => self.raw_call(label, nr, args, ret)?,
@@ -346,6 +380,31 @@ impl<F: PlatformFactory> Runner<F> {
                     };
                     let at = alloc(bytes.len())?;
                     writes.push((at, bytes));
+                    regs[i] = at;
+                }
+                ArgVal::Fprog { len, filter } => {
+                    let (n, fp) = match filter {
+                        FprogFilter::Raw(e) => (0, self.eval(e)? as u64),
+                        FprogFilter::Insns(insns) => {
+                            let mut b = Vec::with_capacity(insns.len() * 8);
+                            for [code, k, jt, jf] in insns {
+                                let f = kernel::kernel::seccomp::bpf::SockFilter { code: self.eval(code)? as u16, jt: self.eval(jt)? as u8, jf: self.eval(jf)? as u8, k: self.eval(k)? as u32 };
+                                b.extend_from_slice(&f.to_bytes());
+                            }
+                            let at = alloc(b.len())?;
+                            writes.push((at, b));
+                            (insns.len() as i64, at)
+                        }
+                    };
+                    let n = match len {
+                        Some(e) => self.eval(e)?,
+                        None => n,
+                    };
+                    let mut b = alloc::vec![0u8; 16];
+                    b[0..2].copy_from_slice(&(n as u16).to_le_bytes());
+                    b[8..16].copy_from_slice(&fp.to_le_bytes());
+                    let at = alloc(16)?;
+                    writes.push((at, b));
                     regs[i] = at;
                 }
                 ArgVal::Out(_) => {

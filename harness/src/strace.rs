@@ -192,7 +192,8 @@ pub fn retval(kind: RetKind, ret: i64) -> String {
     if kind == RetKind::NoReturn && ret == 0 {
         return String::from("0");
     }
-    if (-4095..0).contains(&ret) && kind != RetKind::Id {
+    // A uid is returned zero-extended, so a negative value is always an error.
+    if (-4095..0).contains(&ret) {
         let e = Errno(-ret as i32);
         return match e.name() {
             Some(n) => format!("-1 {} ({})", n, e.message()),
@@ -220,6 +221,7 @@ pub fn struct_size(kind: StructKind, aarch64: bool, cap_words: usize) -> usize {
         StructKind::CapHeader => 8,
         StructKind::CapData => 12 * cap_words,
         StructKind::Rusage => kernel::kernel::exit::RUSAGE_SIZE,
+        StructKind::SockFprog => 16,
     }
 }
 
@@ -311,6 +313,107 @@ pub fn decode_struct(kind: StructKind, b: &[u8], aarch64: bool) -> (Vec<Field>, 
             let tv = |o: usize| format!("{{tv_sec={}, tv_usec={}}}", le64(b, o) as i64, le64(b, o + 8) as i64);
             (alloc::vec![("ru_utime", tv(0)), ("ru_stime", tv(16))], Some(2))
         }
+        StructKind::SockFprog => (alloc::vec![("len", format!("{}", u16::from_le_bytes([b[0], b[1]]))), ("filter", ptr(le64(b, 8)))], None),
+    }
+}
+
+/// One classic BPF instruction as strace -v prints it: `BPF_STMT(BPF_LD|BPF_W|BPF_ABS, 0)`,
+/// `BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, 39, 0, 1)`, `BPF_STMT(BPF_RET|BPF_K, SECCOMP_RET_ERRNO|1)`.
+pub fn bpf_insn(f: kernel::kernel::seccomp::bpf::SockFilter) -> String {
+    let code = bpf_code(f.code);
+    let k = if f.code == 0x06 { seccomp_ret(f.k) } else { format!("{}", f.k) };
+    if f.code & 7 == 5 && f.code & 0xf0 != 0 {
+        format!("BPF_JUMP({code}, {k}, {}, {})", f.jt, f.jf)
+    } else if f.jt == 0 && f.jf == 0 {
+        format!("BPF_STMT({code}, {k})")
+    } else {
+        // A non-jump with jump offsets: keep them so the line reads back the same.
+        format!("BPF_JUMP({code}, {k}, {}, {})", f.jt, f.jf)
+    }
+}
+
+/// An opcode as its `BPF_*` parts, or hex when the parts would not read back to it.
+pub fn bpf_code(code: u16) -> String {
+    const CLASS: [&str; 8] = ["BPF_LD", "BPF_LDX", "BPF_ST", "BPF_STX", "BPF_ALU", "BPF_JMP", "BPF_RET", "BPF_MISC"];
+    const SIZE: [&str; 4] = ["BPF_W", "BPF_H", "BPF_B", "0x18"];
+    const MODE: [&str; 8] = ["BPF_IMM", "BPF_ABS", "BPF_IND", "BPF_MEM", "BPF_LEN", "BPF_MSH", "0xc0", "0xe0"];
+    const ALU: [&str; 16] = ["BPF_ADD", "BPF_SUB", "BPF_MUL", "BPF_DIV", "BPF_OR", "BPF_AND", "BPF_LSH", "BPF_RSH", "BPF_NEG", "BPF_MOD", "BPF_XOR", "0xb0", "0xc0", "0xd0", "0xe0", "0xf0"];
+    const JMP: [&str; 16] = ["BPF_JA", "BPF_JEQ", "BPF_JGT", "BPF_JGE", "BPF_JSET", "0x50", "0x60", "0x70", "0x80", "0x90", "0xa0", "0xb0", "0xc0", "0xd0", "0xe0", "0xf0"];
+    let c = code as usize;
+    let class = c & 7;
+    let src = if c & 8 != 0 { "BPF_X" } else { "BPF_K" };
+    let text = match class {
+        0 | 1 => format!("{}|{}|{}", CLASS[class], SIZE[(c >> 3) & 3], MODE[(c >> 5) & 7]),
+        2 | 3 => String::from(CLASS[class]),
+        4 if c & 0xf0 == 0x80 => String::from("BPF_ALU|BPF_NEG"),
+        4 => format!("BPF_ALU|{}|{src}", ALU[(c >> 4) & 15]),
+        5 if c & 0xf0 == 0 => String::from("BPF_JMP|BPF_JA"),
+        5 => format!("BPF_JMP|{}|{src}", JMP[(c >> 4) & 15]),
+        6 if c & 0x18 == 0x10 => String::from("BPF_RET|BPF_A"),
+        6 => String::from("BPF_RET|BPF_K"),
+        _ if c & 0x80 != 0 => String::from("BPF_MISC|BPF_TXA"),
+        _ => String::from("BPF_MISC|BPF_TAX"),
+    };
+    // Whatever the names do not say exactly (stray bits) is printed as a number.
+    if bpf_names_value(&text) == Some(code as u32) {
+        text
+    } else {
+        format!("{code:#x}")
+    }
+}
+
+/// The value of `A|B|0x10` over the BPF and seccomp names; `None` when a part is unknown.
+pub fn bpf_names_value(text: &str) -> Option<u32> {
+    let mut v = 0u32;
+    for part in text.split('|') {
+        let part = part.trim();
+        v |= match part.strip_prefix("0x") {
+            Some(h) => u32::from_str_radix(h, 16).ok()?,
+            None => match kernel::kernel::seccomp::bpf::name_value(part) {
+                Some(n) => n,
+                None => part.parse().ok()?,
+            },
+        };
+    }
+    Some(v)
+}
+
+/// A `RET` constant: `SECCOMP_RET_ALLOW`, `SECCOMP_RET_ERRNO|13`, or hex.
+pub fn seccomp_ret(k: u32) -> String {
+    use kernel::kernel::seccomp::*;
+    let name = match k & 0xffff_0000 {
+        SECCOMP_RET_KILL => "SECCOMP_RET_KILL",
+        SECCOMP_RET_TRAP => "SECCOMP_RET_TRAP",
+        SECCOMP_RET_ERRNO => "SECCOMP_RET_ERRNO",
+        SECCOMP_RET_TRACE => "SECCOMP_RET_TRACE",
+        SECCOMP_RET_ALLOW => "SECCOMP_RET_ALLOW",
+        _ => return format!("{k:#x}"),
+    };
+    match k & SECCOMP_RET_DATA {
+        0 => String::from(name),
+        d => format!("{name}|{d}"),
+    }
+}
+
+/// Most instructions of a filter strace prints before `...`.
+pub const BPF_PRINT_LIMIT: usize = 32;
+
+/// A `struct sock_fprog *` argument: `{len=2, filter=[BPF_STMT(…), …]}`, the pointer when
+/// the structure is unreadable, `filter=0x…` when the array is.
+pub fn fprog(addr: u64, peek: &dyn Peek) -> String {
+    let Some(b) = peek.peek(addr, 16).filter(|_| addr != 0) else { return ptr(addr) };
+    let len = u16::from_le_bytes([b[0], b[1]]) as usize;
+    let fp = le64(&b, 8);
+    let shown = len.min(BPF_PRINT_LIMIT);
+    match peek.peek(fp, shown * 8).filter(|_| fp != 0) {
+        Some(insns) => {
+            let mut parts: Vec<String> = kernel::kernel::seccomp::bpf::decode_prog(&insns).into_iter().map(bpf_insn).collect();
+            if len > shown {
+                parts.push(String::from("..."));
+            }
+            format!("{{len={len}, filter=[{}]}}", parts.join(", "))
+        }
+        None => format!("{{len={len}, filter={}}}", ptr(fp)),
     }
 }
 

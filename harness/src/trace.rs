@@ -56,6 +56,15 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, pee
     let a = args[i];
     let kind = desc.args[i].kind;
     let failed = ret.is_none_or(|r| r < 0);
+    // prctl(PR_SET_SECCOMP, SECCOMP_MODE_*, struct sock_fprog *) as strace prints it.
+    if sysno == Sysno::Prctl && args[0] as u32 == 22 && (i == 1 || i == 2) {
+        const MODES: [&str; 3] = ["SECCOMP_MODE_DISABLED", "SECCOMP_MODE_STRICT", "SECCOMP_MODE_FILTER"];
+        match (i, args[1]) {
+            (1, m) if m < 3 => return String::from(MODES[m as usize]),
+            (2, 2) => return strace::fprog(a, peek),
+            _ => {}
+        }
+    }
     match kind {
         ArgKind::Int => format!("{}", a as u32 as i32),
         ArgKind::UInt => format!("{a}"),
@@ -109,6 +118,10 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, pee
         ArgKind::Struct(sk, dir) => {
             if a == 0 || (dir == Dir::Out && failed) {
                 return strace::ptr(a);
+            }
+            if sk == StructKind::SockFprog {
+                // strace decodes seccomp's third argument only for SECCOMP_SET_MODE_FILTER.
+                return if sysno == Sysno::Seccomp && args[0] as u32 != 1 { strace::ptr(a) } else { strace::fprog(a, peek) };
             }
             let words = if sk == StructKind::CapData {
                 peek.peek(args[0], 4).map(|v| strace::cap_words(u32::from_le_bytes([v[0], v[1], v[2], v[3]]))).unwrap_or(2)
@@ -179,10 +192,129 @@ pub fn shown_args(sysno: Sysno, args: &[u64; 6]) -> usize {
 
 /// `name(arg, arg` for the arguments printed at entry.
 pub fn entry_text(sysno: Sysno, args: &[u64; 6], peek: &dyn Peek, aarch64: bool) -> Vec<String> {
+    if sysno == Sysno::Prctl {
+        return prctl_entry(args, peek);
+    }
     (0..first_out(sysno).min(shown_args(sysno, args))).map(|i| format_arg(sysno, i, args, None, peek, aarch64)).collect()
 }
 
 /// The rest of the arguments at exit.
 pub fn exit_text(sysno: Sysno, args: &[u64; 6], ret: i64, peek: &dyn Peek, aarch64: bool) -> Vec<String> {
+    if sysno == Sysno::Prctl {
+        return prctl_exit(args, ret, peek);
+    }
     (first_out(sysno)..shown_args(sysno, args)).map(|i| format_arg(sysno, i, args, Some(ret), peek, aarch64)).collect()
+}
+
+/// What strace prints in parentheses after some return values (`PR_GET_SECUREBITS`'s
+/// flags, `PR_GET_DUMPABLE`'s name).
+pub fn ret_aux(sysno: Sysno, args: &[u64; 6], ret: i64) -> Option<String> {
+    use kernel::uapi::prctl::*;
+    if sysno != Sysno::Prctl || ret < 0 {
+        return None;
+    }
+    match args[0] as u32 {
+        PR_GET_SECUREBITS if ret != 0 => Some(secbits(ret as u64)),
+        PR_GET_DUMPABLE => SUID_DUMP_NAMES.iter().find(|(_, v)| *v == ret as u64).map(|(n, _)| String::from(*n)),
+        _ => None,
+    }
+}
+
+/// `printflags(secbits, …)`: names in bit order, unknown bits in hex.
+fn secbits(v: u64) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = v;
+    for (n, b) in kernel::uapi::capability::SECBIT_NAMES {
+        if v & *b as u64 != 0 {
+            parts.push(String::from(*n));
+            rest &= !(*b as u64);
+        }
+    }
+    if rest != 0 {
+        parts.push(format!("{rest:#x}"));
+    }
+    if parts.is_empty() {
+        String::from("0")
+    } else {
+        parts.join("|")
+    }
+}
+
+/// `printxval(cap, …)`: `CAP_NET_RAW`, or `0x26 /* CAP_??? */`.
+fn cap_name(v: u64) -> String {
+    match kernel::uapi::capability::CAP_NAMES.get(v as usize) {
+        Some(n) => String::from(*n),
+        None => format!("{v:#x} /* CAP_??? */"),
+    }
+}
+
+fn xval(table: &[(&str, u64)], v: u64, unknown: &str) -> String {
+    match table.iter().find(|(_, x)| *x == v) {
+        Some((n, _)) => String::from(*n),
+        None => format!("{v:#x} /* {unknown} */"),
+    }
+}
+
+/// `print_prctl_args`: the remaining arguments in hex.
+fn hex_args(args: &[u64; 6], from: usize, out: &mut Vec<String>) {
+    for &a in &args[from..5] {
+        out.push(if a == 0 { String::from("0") } else { format!("{a:#x}") });
+    }
+}
+
+/// strace's `prctl` decoder at entry: which arguments print depends on the option.
+fn prctl_entry(args: &[u64; 6], peek: &dyn Peek) -> Vec<String> {
+    use kernel::uapi::prctl::*;
+    let option = args[0] as u32;
+    let mut out = alloc::vec![xval(PR_OPTIONS, option as u64, "PR_???")];
+    let a2 = args[1];
+    match option {
+        PR_GET_KEEPCAPS | PR_GET_SECCOMP | PR_GET_SECUREBITS | PR_GET_DUMPABLE | 13 | 30 | 31 | 32 => {}
+        PR_GET_NAME => {}
+        PR_SET_DUMPABLE => out.push(xval(SUID_DUMP_NAMES, a2, "SUID_DUMP_???")),
+        PR_CAPBSET_READ | PR_CAPBSET_DROP => out.push(cap_name(a2)),
+        PR_CAP_AMBIENT => {
+            out.push(xval(PR_CAP_AMBIENT_OPS, a2, "PR_CAP_AMBIENT_???"));
+            if matches!(a2, PR_CAP_AMBIENT_IS_SET | PR_CAP_AMBIENT_RAISE | PR_CAP_AMBIENT_LOWER) {
+                out.push(cap_name(args[2]));
+                hex_args(args, 3, &mut out);
+            } else {
+                hex_args(args, 2, &mut out);
+            }
+        }
+        PR_SET_KEEPCAPS | 14 | 29 | 36 => out.push(format!("{a2}")),
+        PR_SET_NAME => out.push(match peek.peek_cstr(a2, TASK_COMM_LEN) {
+            Some((s, _)) if a2 != 0 => strace::quote(&s, None),
+            _ => strace::ptr(a2),
+        }),
+        PR_SET_NO_NEW_PRIVS | 41 => {
+            out.push(format!("{a2}"));
+            hex_args(args, 2, &mut out);
+        }
+        PR_SET_SECCOMP => {
+            out.push(xval(&[("SECCOMP_MODE_DISABLED", 0), ("SECCOMP_MODE_STRICT", 1), ("SECCOMP_MODE_FILTER", 2)], a2, "SECCOMP_MODE_???"));
+            match a2 {
+                1 => {}
+                2 => out.push(if args[2] == 0 { strace::ptr(0) } else { strace::fprog(args[2], peek) }),
+                _ => hex_args(args, 2, &mut out),
+            }
+        }
+        PR_SET_SECUREBITS => out.push(secbits(a2)),
+        _ => hex_args(args, 1, &mut out),
+    }
+    out
+}
+
+/// The part of a `prctl` line printed at exit: `PR_GET_NAME`'s buffer.
+fn prctl_exit(args: &[u64; 6], ret: i64, peek: &dyn Peek) -> Vec<String> {
+    if args[0] as u32 != kernel::uapi::prctl::PR_GET_NAME {
+        return Vec::new();
+    }
+    if ret < 0 {
+        return alloc::vec![strace::ptr(args[1])];
+    }
+    alloc::vec![match peek.peek_cstr(args[1], kernel::uapi::prctl::TASK_COMM_LEN) {
+        Some((s, _)) => strace::quote(&s, None),
+        None => strace::ptr(args[1]),
+    }]
 }

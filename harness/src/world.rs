@@ -292,7 +292,10 @@ impl<P: Platform> World<P> {
                     Some(s) => {
                         let peek = KernelPeek { k: &host.kernel, pid };
                         let rest = trace::exit_text(s, &f.args, ret, &peek, arch == Arch::Aarch64);
-                        let r = strace::retval(s.desc().ret, ret);
+                        let mut r = strace::retval(s.desc().ret, ret);
+                        if let Some(aux) = trace::ret_aux(s, &f.args, ret) {
+                            r = format!("{r} ({aux})");
+                        }
                         if f.unfinished {
                             format!("[pid {pid}] <... {} resumed>{}) = {}", s.desc().name, rest.join(", "), r)
                         } else {

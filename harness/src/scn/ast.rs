@@ -70,6 +70,23 @@ pub enum ArgVal {
     InStruct(StructKind, Vec<(String, IntExpr)>),
     /// Something the kernel writes, and what it must look like.
     Out(OutPat),
+    /// A `struct sock_fprog` the kernel reads, strace -v's way:
+    /// `{len=2, filter=[BPF_STMT(…), BPF_JUMP(…)]}`; `len` defaults to the array's length.
+    Fprog {
+        /// `len`, when given (it may disagree with the array, for the error cases).
+        len: Option<IntExpr>,
+        /// The instructions, or a raw pointer (`filter=NULL`).
+        filter: FprogFilter,
+    },
+}
+
+/// The `filter` of a [`ArgVal::Fprog`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FprogFilter {
+    /// `[BPF_STMT(code, k), BPF_JUMP(code, k, jt, jf), …]` as `[code, k, jt, jf]`.
+    Insns(Vec<[IntExpr; 4]>),
+    /// A raw pointer.
+    Raw(IntExpr),
 }
 
 /// Expectation on an out-argument.
@@ -162,6 +179,11 @@ pub enum StmtKind {
     Sysctl { key: String, value: Option<String> },
     /// `cat PATH`
     Cat { path: Word },
+    /// `setcap CAPS PATH` (libcap text, e.g. `cap_net_raw+ep`; quoted when it has
+    /// spaces) or `setcap -r PATH` (`caps: None`).
+    Setcap { caps: Option<crate::captext::FileCaps>, text: String, path: Word },
+    /// `getcap PATH`
+    Getcap { path: Word },
     /// `LABEL: call(…) = …`
     Call { label: String, call: Call },
     /// `LABEL: syscall(NR, args…) = …`: a raw syscall number, known to the table or not.

@@ -124,6 +124,36 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
             StmtKind::Sysctl { key: key.into(), value }
         }
         "cat" => StmtKind::Cat { path: c.bare_word()? },
+        "getcap" => StmtKind::Getcap { path: c.bare_word()? },
+        "setcap" => {
+            c.ws();
+            if c.eat("-r") {
+                StmtKind::Setcap { caps: None, text: String::from("-r"), path: c.bare_word()? }
+            } else {
+                let at = c.pos;
+                let text: String = if c.peek() == Some(b'"') {
+                    let w = quoted(c)?;
+                    let mut t = Vec::new();
+                    for part in &w.0 {
+                        match part {
+                            WordPart::Lit(b) => t.extend_from_slice(b),
+                            WordPart::Var(_) => return c.err_at(at, "capability text cannot use variables"),
+                        }
+                    }
+                    String::from_utf8_lossy(&t).into_owned()
+                } else {
+                    let rest = c.rest();
+                    let n = rest.find([' ', '\t']).unwrap_or(rest.len());
+                    c.pos += n;
+                    rest[..n].into()
+                };
+                let caps = match crate::captext::from_text(&text) {
+                    Ok(caps) => caps,
+                    Err(e) => return c.err_at(at, e),
+                };
+                StmtKind::Setcap { caps: Some(caps), text, path: c.bare_word()? }
+            }
+        }
         "run" => StmtKind::Run,
         "wait" => StmtKind::Wait { label: c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a task label"))? },
         "expect" => StmtKind::Expect(expect(c)?),
@@ -223,6 +253,11 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
     let mut cap_version = None;
     for i in 0..desc.args.len() {
         if i > 0 {
+            if c.looking_at(")") && sysno == Sysno::Prctl {
+                // strace prints only the arguments an option uses; the rest are 0.
+                args.extend((i..desc.args.len()).map(|_| ArgVal::Int(IntExpr::Const(0))));
+                break;
+            }
             if c.looking_at(")") {
                 // strace leaves openat's mode out without O_CREAT/O_TMPFILE.
                 if desc.args[i..].iter().all(|a| matches!(a.kind, ArgKind::Mode)) {
@@ -323,7 +358,13 @@ fn ret_expect(c: &mut Cursor<'_>) -> PResult<RetExpect> {
         }
         c.pos = save;
     }
-    Ok(RetExpect::Value(pat(c)?))
+    let v = pat(c)?;
+    // strace's decoration of some values (`= 16 (SECBIT_KEEP_CAPS)`) is not checked.
+    if c.looking_at("(") {
+        let close = c.rest().find(')').ok_or(()).or_else(|_| c.err("unterminated '('"))?;
+        c.pos += close + 1;
+    }
+    Ok(RetExpect::Value(v))
 }
 
 fn pat(c: &mut Cursor<'_>) -> PResult<Pat> {
@@ -347,8 +388,19 @@ fn constant(name: &str) -> Option<i64> {
         "_LINUX_CAPABILITY_VERSION_1" => Some(_LINUX_CAPABILITY_VERSION_1 as i64),
         "_LINUX_CAPABILITY_VERSION_2" => Some(_LINUX_CAPABILITY_VERSION_2 as i64),
         "_LINUX_CAPABILITY_VERSION_3" => Some(_LINUX_CAPABILITY_VERSION_3 as i64),
-        _ => signal_number(name).map(|s| s as i64),
+        // BPF opcode parts, SECCOMP_RET_*, SECCOMP_MODE_* and AUDIT_ARCH_* (seccomp).
+        _ if name.starts_with("BPF_") || name.starts_with("SECCOMP_") || name.starts_with("AUDIT_ARCH_") => kernel::kernel::seccomp::bpf::name_value(name).map(i64::from),
+        _ => signal_number(name)
+            .map(|s| s as i64)
+            .or_else(|| cap_from_name(name).map(|c| c as i64))
+            .or_else(|| named(kernel::uapi::prctl::PR_CAP_AMBIENT_OPS, name))
+            .or_else(|| named(kernel::uapi::prctl::SUID_DUMP_NAMES, name))
+            .or_else(|| kernel::uapi::capability::SECBIT_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v as i64)),
     }
+}
+
+fn named(table: &[(&str, u64)], name: &str) -> Option<i64> {
+    table.iter().find(|(n, _)| *n == name).map(|(_, v)| *v as i64)
 }
 
 /// An integer expression for an argument of `kind`: numbers, `$vars`, the names the
@@ -406,6 +458,10 @@ fn raw_pointer(c: &mut Cursor<'_>) -> PResult<Option<IntExpr>> {
 
 fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> PResult<ArgVal> {
     let kind = sysno.desc().args[i].kind;
+    if sysno == Sysno::Prctl && i > 0 && c.peek() == Some(b'"') {
+        // PR_SET_NAME and friends take a string where the table says unsigned long.
+        return Ok(ArgVal::Bytes(quoted(c)?));
+    }
     if crate::strace::is_out(&kind) {
         if c.eat("...") {
             return Ok(ArgVal::Out(OutPat::Any));
@@ -436,6 +492,7 @@ fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> 
                 ArgVal::Int(int_expr(c, None)?)
             }
         }
+        ArgKind::Struct(StructKind::SockFprog, Dir::In) | ArgKind::Int | ArgKind::UInt | ArgKind::Ptr if c.looking_at("{") => fprog(c)?,
         ArgKind::Struct(sk, Dir::In) => {
             if c.looking_at("{") {
                 ArgVal::InStruct(sk, in_struct(c, sk)?)
@@ -467,6 +524,74 @@ fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> 
         }
         k => ArgVal::Int(int_expr(c, Some(&k))?),
     })
+}
+
+/// `{len=N, filter=[BPF_STMT(code, k), BPF_JUMP(code, k, jt, jf), …]}` (a `struct
+/// sock_fprog`, also accepted where prctl takes it as an integer argument). An
+/// instruction may be followed by `* N` to repeat it N times (long filters).
+fn fprog(c: &mut Cursor<'_>) -> PResult<ArgVal> {
+    c.expect("{")?;
+    let (mut len, mut filter) = (None, None);
+    loop {
+        let at = c.pos;
+        match c.ident() {
+            Some("len") => {
+                c.expect("=")?;
+                len = Some(int_expr(c, None)?);
+            }
+            Some("filter") => {
+                c.expect("=")?;
+                if !c.eat("[") {
+                    filter = Some(FprogFilter::Raw(int_expr(c, None)?));
+                } else {
+                    let mut insns = Vec::new();
+                    if !c.eat("]") {
+                        loop {
+                            let at2 = c.pos;
+                            let jump = match c.ident() {
+                                Some("BPF_STMT") => false,
+                                Some("BPF_JUMP") => true,
+                                _ => return c.err_at(at2, "expected BPF_STMT(code, k) or BPF_JUMP(code, k, jt, jf)"),
+                            };
+                            c.expect("(")?;
+                            let code = int_expr(c, None)?;
+                            c.expect(",")?;
+                            let k = int_expr(c, None)?;
+                            let (jt, jf) = if jump {
+                                c.expect(",")?;
+                                let jt = int_expr(c, None)?;
+                                c.expect(",")?;
+                                (jt, int_expr(c, None)?)
+                            } else {
+                                (IntExpr::Const(0), IntExpr::Const(0))
+                            };
+                            c.expect(")")?;
+                            let mut times = 1;
+                            if c.eat("*") {
+                                let at3 = c.pos;
+                                times = c.number().filter(|n| (1..=65536).contains(n)).ok_or(()).or_else(|_| c.err_at(at3, "expected a repeat count 1..=65536"))?;
+                            }
+                            for _ in 0..times {
+                                insns.push([code.clone(), k.clone(), jt.clone(), jf.clone()]);
+                            }
+                            if c.eat("]") {
+                                break;
+                            }
+                            c.expect(",")?;
+                        }
+                    }
+                    filter = Some(FprogFilter::Insns(insns));
+                }
+            }
+            _ => return c.err_at(at, "unknown field (fields: len, filter)"),
+        }
+        if c.eat("}") {
+            break;
+        }
+        c.expect(",")?;
+    }
+    let Some(filter) = filter else { return c.err("a sock_fprog needs filter=[…] or filter=POINTER") };
+    Ok(ArgVal::Fprog { len, filter })
 }
 
 /// The fields a structure the kernel reads may be given, with their kinds.
@@ -566,5 +691,6 @@ fn out_fields(sk: StructKind) -> &'static [&'static str] {
         StructKind::CapHeader => &["version", "pid"],
         StructKind::CapData => &["effective", "permitted", "inheritable"],
         StructKind::Rusage => &["ru_utime", "ru_stime"],
+        StructKind::SockFprog => &["len", "filter"],
     }
 }

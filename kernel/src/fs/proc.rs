@@ -250,7 +250,7 @@ impl<H: Hal> Kernel<H> {
             "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n",
             c.cap_inheritable, c.cap_permitted, c.cap_effective, c.cap_bset, c.cap_ambient
         );
-        let _ = write!(s, "Seccomp:\t{}\n", 0);
+        let _ = write!(s, "Seccomp:\t{}\n", t.seccomp.mode);
         let ncpu = self.hal.cpu_count().clamp(1, 64);
         let mask: u64 = if ncpu == 64 { u64::MAX } else { (1u64 << ncpu) - 1 };
         let list = if ncpu == 1 { String::from("0") } else { alloc::format!("0-{}", ncpu - 1) };

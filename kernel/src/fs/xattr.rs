@@ -223,3 +223,32 @@ impl<H: Hal> Kernel<H> {
         Ok(0)
     }
 }
+
+/// Extended attributes as root (what `setcap`/`getcap` on the host do).
+impl<H: Hal> Kernel<H> {
+    fn admin_xattr_target(&self, path: &[u8]) -> Result<(u64, Cred), Errno> {
+        let cred = self.task(crate::kernel::INIT_PID).map(|t| t.cred.clone()).unwrap_or_else(|| Cred::new(0, 0));
+        match self.admin_lookup(path)? {
+            Node::Ram(ino) => Ok((ino, cred)),
+            _ => Err(Errno::EOPNOTSUPP),
+        }
+    }
+
+    /// `setxattr(path, name, value, 0)` as root.
+    pub fn admin_setxattr(&mut self, path: &[u8], name: &[u8], value: &[u8]) -> Result<(), Errno> {
+        let (ino, cred) = self.admin_xattr_target(path)?;
+        self.do_setxattr(&cred, ino, name, value.to_vec(), 0)
+    }
+
+    /// `getxattr(path, name)` as root.
+    pub fn admin_getxattr(&self, path: &[u8], name: &[u8]) -> Result<Vec<u8>, Errno> {
+        let (ino, cred) = self.admin_xattr_target(path)?;
+        self.do_getxattr(&cred, ino, name)
+    }
+
+    /// `removexattr(path, name)` as root.
+    pub fn admin_removexattr(&mut self, path: &[u8], name: &[u8]) -> Result<(), Errno> {
+        let (ino, cred) = self.admin_xattr_target(path)?;
+        self.do_removexattr(&cred, ino, name)
+    }
+}

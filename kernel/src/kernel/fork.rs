@@ -8,9 +8,9 @@ use crate::uapi::sched::*;
 use crate::uapi::signal::SIGCHLD;
 use crate::uapi::Errno;
 
-/// Namespace flags: k43 models no namespaces yet (user namespaces arrive with the security
-/// issue), so asking for one is refused with `EINVAL` rather than silently ignored.
-const NS_FLAGS: u64 = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+/// Namespace flags k43 does not model (mount, UTS, IPC, PID, network): asking for one is
+/// refused with `EINVAL` rather than silently ignored. `CLONE_NEWUSER` is modelled.
+const NS_FLAGS: u64 = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET;
 
 impl<H: Hal> Kernel<H> {
     /// `_do_fork`. A `CLONE_VFORK` parent blocks until the child execs or exits; the
@@ -28,11 +28,17 @@ impl<H: Hal> Kernel<H> {
             || (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
             || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0)
             || (flags & CLONE_PARENT != 0 && self.cur_tgid(pid)? == INIT_PID)
+            || (flags & CLONE_THREAD != 0 && flags & (CLONE_NEWUSER | CLONE_NEWPID) != 0)
             || flags & NS_FLAGS != 0
         {
             return Err(Errno::EINVAL.into());
         }
         let parent_task = self.task(pid).ok_or(Errno::ESRCH)?.clone();
+        // copy_creds: a new user namespace comes before anything is allocated.
+        let mut child_cred = parent_task.cred.clone();
+        if flags & CLONE_NEWUSER != 0 {
+            crate::security::user_ns::create_user_ns(&mut child_cred)?;
+        }
         let child = self.alloc_pid()?;
         let mm = if flags & CLONE_VM != 0 {
             if let Some(m) = self.mms.get_mut(&parent_task.mm) {
@@ -70,6 +76,7 @@ impl<H: Hal> Kernel<H> {
         let vfork_done = (flags & CLONE_VFORK != 0).then(|| self.sched.new_waitqueue());
         let mut t = parent_task.clone();
         t.pid = child;
+        t.cred = child_cred;
         t.tgid = if thread { parent_task.tgid } else { child };
         t.parent = if flags & (CLONE_PARENT | CLONE_THREAD) != 0 { parent_task.parent } else { parent_task.tgid };
         t.state = TaskState::Running;
@@ -99,6 +106,73 @@ impl<H: Hal> Kernel<H> {
             return Err(self.wait_on(pid, wq));
         }
         Ok(child as i64)
+    }
+
+    /// `unshare` (`kernel/fork.c`). Of the namespaces only `CLONE_NEWUSER` is modelled
+    /// (the other `CLONE_NEW*` flags are `EINVAL`, as for `clone`). `CLONE_NEWUSER`
+    /// implies `CLONE_THREAD|CLONE_FS`; thread, signal-handler and VM "unsharing" only
+    /// succeed when there is nothing shared to leave (`check_unshare_flags`).
+    pub(crate) fn sys_unshare(&mut self, pid: Pid, flags: u64) -> SysResult {
+        let valid = CLONE_THREAD | CLONE_FS | CLONE_NEWNS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUSER | CLONE_NEWPID;
+        let mut f = flags;
+        if f & CLONE_NEWUSER != 0 {
+            f |= CLONE_THREAD | CLONE_FS;
+        }
+        if f & CLONE_VM != 0 {
+            f |= CLONE_SIGHAND;
+        }
+        if f & CLONE_SIGHAND != 0 {
+            f |= CLONE_THREAD;
+        }
+        if f & CLONE_NEWNS != 0 {
+            f |= CLONE_FS;
+        }
+        let t = self.task(pid).ok_or(Errno::ESRCH)?.clone();
+        if f & !valid != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let alone = !self.tasks.values().any(|o| o.tgid == t.tgid && o.pid != pid && o.state != TaskState::Zombie);
+        if f & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 && !alone {
+            return Err(Errno::EINVAL.into());
+        }
+        if f & CLONE_VM != 0 && self.mms.get(&t.mm).is_some_and(|m| m.users > 1) {
+            return Err(Errno::EINVAL.into());
+        }
+        if f & NS_FLAGS != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let mut new_cred = None;
+        if f & CLONE_NEWUSER != 0 {
+            let mut c = t.cred.clone();
+            crate::security::user_ns::create_user_ns(&mut c)?;
+            new_cred = Some(c);
+        }
+        // Nothing can fail from here on.
+        if f & CLONE_FS != 0 && self.fs_structs.get(&t.fs).is_some_and(|x| x.users > 1) {
+            let mut copy = self.fs_structs.get(&t.fs).cloned().ok_or(Errno::ENOMEM)?;
+            copy.users = 1;
+            if let Some(old) = self.fs_structs.get_mut(&t.fs) {
+                old.users -= 1;
+            }
+            let id = self.next_id();
+            self.fs_structs.insert(id, copy);
+            if let Some(tt) = self.tasks.get_mut(&pid) {
+                tt.fs = id;
+            }
+        }
+        if f & CLONE_FILES != 0 && self.fdtables.get(&t.files).is_some_and(|x| x.users > 1) {
+            let id = self.dup_files(t.files);
+            if let Some(old) = self.fdtables.get_mut(&t.files) {
+                old.users -= 1;
+            }
+            if let Some(tt) = self.tasks.get_mut(&pid) {
+                tt.files = id;
+            }
+        }
+        if let Some(c) = new_cred {
+            self.commit_creds(pid, c);
+        }
+        Ok(0)
     }
 
     /// `fork()`: `clone(SIGCHLD, 0)`.

@@ -25,6 +25,12 @@ impl<H: Hal> Kernel<H> {
             if t.pid != INIT_PID && !self.tasks.contains_key(&t.parent) {
                 return Err(format!("task {} has a parent {} that does not exist", t.pid, t.parent));
             }
+            if !t.cred.ambient_invariant_ok() {
+                return Err(format!("task {}: ambient {:#x} is not within permitted {:#x} ∩ inheritable {:#x}", t.pid, t.cred.cap_ambient, t.cred.cap_permitted, t.cred.cap_inheritable));
+            }
+            if t.seccomp.mode > 2 || (t.seccomp.mode == 2) != t.seccomp.filter.is_some() {
+                return Err(format!("task {}: seccomp mode {} with{} a filter", t.pid, t.seccomp.mode, if t.seccomp.filter.is_some() { "" } else { "out" }));
+            }
             if t.state == TaskState::Zombie {
                 if t.syscall.is_some() {
                     return Err(format!("zombie {} is inside a syscall", t.pid));

@@ -4,6 +4,7 @@
 use super::{Kernel, Pid};
 use crate::hal::Hal;
 use crate::security::commoncap::{cap_capset, cap_task_fix_setuid, ns_capable};
+use crate::security::cred::Cred;
 use crate::syscalls::dispatch::{SysErr, SysResult};
 use crate::syscalls::Arch;
 use crate::uapi::capability::*;
@@ -35,21 +36,27 @@ impl<H: Hal> Kernel<H> {
 
     pub(crate) fn sys_getid(&mut self, pid: Pid, which: u8) -> SysResult {
         let c = &self.cur(pid)?.cred;
-        Ok(match which {
+        let kid = match which {
             0 => c.uid,
             1 => c.euid,
             2 => c.gid,
             _ => c.egid,
-        } as i64)
+        };
+        // from_kuid_munged(current_user_ns(), …): unmapped ids read as the overflow id.
+        Ok(c.user_ns.from_kid_munged(kid) as i64)
     }
 
     /// `setresuid`/`setresgid`: each id may become one of the current three unless the
     /// caller has CAP_SETUID/CAP_SETGID; `-1` keeps an id.
     pub(crate) fn sys_setres(&mut self, pid: Pid, ids: [u32; 3], gid: bool) -> SysResult {
         let old = self.cur(pid)?.cred.clone();
+        // make_kuid in the caller's namespace: an id it does not map is EINVAL.
+        if ids.iter().any(|&id| id != NO_CHANGE && old.user_ns.make_kid(id).is_none()) {
+            return Err(Errno::EINVAL.into());
+        }
         let cur = if gid { [old.gid, old.egid, old.sgid] } else { [old.uid, old.euid, old.suid] };
         let cap = if gid { CAP_SETGID } else { CAP_SETUID };
-        if !ns_capable(&old, cap) && ids.iter().any(|&id| id != NO_CHANGE && !cur.contains(&id)) {
+        if !ns_capable(&old, &old.user_ns, cap) && ids.iter().any(|&id| id != NO_CHANGE && !cur.contains(&id)) {
             return Err(Errno::EPERM.into());
         }
         let mut new = old.clone();
@@ -72,8 +79,21 @@ impl<H: Hal> Kernel<H> {
 
     /// `commit_creds`: credentials are per task; the thread group shares nothing here
     /// (Linux's setresuid is per-thread at the syscall level, glibc broadcasts it).
-    pub(crate) fn commit_creds(&mut self, pid: Pid, cred: crate::security::cred::Cred) {
+    pub(crate) fn commit_creds(&mut self, pid: Pid, cred: Cred) {
+        // cap_ambient_invariant_ok is BUG_ON'd by Linux's commit_creds.
+        debug_assert!(cred.ambient_invariant_ok(), "ambient ⊄ permitted ∩ inheritable: {cred:?}");
         if let Some(t) = self.tasks.get_mut(&pid) {
+            // A change of euid/egid/fsuid/fsgid or a grown permitted set makes the
+            // process non-dumpable (suid_dumpable, default 0).
+            let o = &t.cred;
+            if o.euid != cred.euid || o.egid != cred.egid || o.fsuid != cred.fsuid || o.fsgid != cred.fsgid || cred.cap_permitted & !o.cap_permitted != 0 {
+                let mm = t.mm;
+                t.cred = cred;
+                if let Some(m) = self.mms.get_mut(&mm) {
+                    m.dumpable = 0;
+                }
+                return;
+            }
             t.cred = cred;
         }
     }

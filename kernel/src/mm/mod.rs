@@ -50,6 +50,8 @@ pub struct Mm {
     pub hiwater_rss: u64,
     /// Peak mapped bytes (`VmPeak`).
     pub hiwater_vm: u64,
+    /// `get_dumpable`: `SUID_DUMP_DISABLE` (0), `SUID_DUMP_USER` (1) or `SUID_DUMP_ROOT` (2).
+    pub dumpable: u8,
 }
 
 impl Mm {
@@ -70,6 +72,7 @@ pub fn mm_alloc<H: Hal>(hal: &H) -> Result<Mm, Errno> {
         users: 1,
         hiwater_rss: 0,
         hiwater_vm: STACK_SIZE,
+        dumpable: 1,
     })
 }
 
@@ -85,7 +88,7 @@ pub fn mm_release<H: Hal>(hal: &H, frames: &mut FrameAllocator, mm: Mm) {
 /// `dup_mmap` without COW: copies every VMA and every present page.
 pub fn dup_mm<H: Hal>(hal: &H, frames: &mut FrameAllocator, old: &Mm) -> Result<Mm, Errno> {
     let asid = hal.create_address_space().map_err(|_| Errno::ENOMEM)?;
-    let mut new = Mm { asid, vmas: old.vmas.clone(), pages: Default::default(), users: 1, hiwater_rss: old.hiwater_rss, hiwater_vm: old.hiwater_vm };
+    let mut new = Mm { asid, vmas: old.vmas.clone(), pages: Default::default(), users: 1, hiwater_rss: old.hiwater_rss, hiwater_vm: old.hiwater_vm, dumpable: old.dumpable };
     for (&va, &src) in &old.pages {
         let Some(dst) = frames.alloc() else {
             mm_release(hal, frames, new);

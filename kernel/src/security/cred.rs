@@ -1,5 +1,6 @@
 //! `struct cred`: the ids, capability sets and securebits a task acts with.
 
+use super::user_ns::UserNs;
 use crate::uapi::capability::{CAP_FULL_SET, CAP_LAST_CAP};
 use alloc::vec::Vec;
 
@@ -25,6 +26,8 @@ pub struct Cred {
     pub cap_bset: CapSet,
     pub cap_ambient: CapSet,
     pub securebits: u32,
+    /// The user namespace the capabilities are held in.
+    pub user_ns: UserNs,
 }
 
 impl Cred {
@@ -48,12 +51,18 @@ impl Cred {
             cap_bset: CAP_FULL_SET,
             cap_ambient: 0,
             securebits: 0,
+            user_ns: UserNs::init(),
         }
     }
 
     /// `in_group_p`: is `gid` the fsgid or a supplementary group?
     pub fn in_group(&self, gid: u32) -> bool {
         self.fsgid == gid || self.groups.binary_search(&gid).is_ok()
+    }
+
+    /// `cap_ambient_invariant_ok`: pA ⊆ pP ∩ pI.
+    pub fn ambient_invariant_ok(&self) -> bool {
+        self.cap_ambient & !(self.cap_permitted & self.cap_inheritable) == 0
     }
 
     /// Whether capability `cap` is in the effective set.

@@ -58,6 +58,8 @@ pub enum StructKind {
     CapData,
     /// `struct rusage`.
     Rusage,
+    /// `struct sock_fprog` and the `struct sock_filter` array it points at (seccomp).
+    SockFprog,
 }
 
 /// The type of one syscall argument.

@@ -59,7 +59,18 @@ pub static AT_FLAGS: FlagSet = FlagSet {
 
 pub static CLONE_FLAGS: FlagSet = FlagSet {
     name: "clone_flags",
-    flags: &[
+    flags: CLONE_FLAG_NAMES,
+    accmode: None,
+    signal_low_byte: true,
+};
+
+/// `unshare`'s flags: clone's names without the exit signal in the low byte.
+pub static UNSHARE_FLAGS: FlagSet = FlagSet { name: "unshare_flags", flags: CLONE_FLAG_NAMES, accmode: None, signal_low_byte: false };
+
+/// `prctl` options (`PR_*`); the meaning of arg2..arg5 depends on the option.
+pub static PR_OPTIONS: EnumSet = EnumSet { name: "pr_option", values: crate::uapi::prctl::PR_OPTIONS };
+
+const CLONE_FLAG_NAMES: &[(&str, u64)] = &[
         ("CLONE_VM", sched::CLONE_VM),
         ("CLONE_FS", sched::CLONE_FS),
         ("CLONE_FILES", sched::CLONE_FILES),
@@ -82,10 +93,7 @@ pub static CLONE_FLAGS: FlagSet = FlagSet {
         ("CLONE_NEWPID", sched::CLONE_NEWPID),
         ("CLONE_NEWNET", sched::CLONE_NEWNET),
         ("CLONE_IO", sched::CLONE_IO),
-    ],
-    accmode: None,
-    signal_low_byte: true,
-};
+];
 
 pub static WAIT_FLAGS: FlagSet = FlagSet {
     name: "wait_flags",
@@ -113,6 +121,15 @@ pub static XATTR_FLAGS: FlagSet = FlagSet {
 pub static SEEK_WHENCE: EnumSet = EnumSet {
     name: "seek_whence",
     values: &[("SEEK_SET", 0), ("SEEK_CUR", 1), ("SEEK_END", 2), ("SEEK_DATA", 3), ("SEEK_HOLE", 4)],
+};
+
+pub static SECCOMP_OPS: EnumSet = EnumSet { name: "seccomp_op", values: &[("SECCOMP_SET_MODE_STRICT", 0), ("SECCOMP_SET_MODE_FILTER", 1)] };
+
+pub static SECCOMP_FILTER_FLAGS: FlagSet = FlagSet {
+    name: "seccomp_filter_flags",
+    flags: &[("SECCOMP_FILTER_FLAG_TSYNC", 1)],
+    accmode: None,
+    signal_low_byte: false,
 };
 
 pub static CLOCK_IDS: EnumSet = EnumSet {
@@ -211,6 +228,9 @@ syscalls! {
     Fork = "fork", x86 Some(57), arm None, [], Pid;
     Wait4 = "wait4", x86 Some(61), arm Some(260), [a!("pid", Pid), a!("wstatus", WaitStatus), a!("options", Flags(&WAIT_FLAGS)), a!("rusage", Struct(StructKind::Rusage, Dir::Out))], Pid;
     Execve = "execve", x86 Some(59), arm Some(221), [a!("filename", Path), a!("argv", StrArray), a!("envp", StrArray)], Int;
+    Prctl = "prctl", x86 Some(157), arm Some(167), [a!("option", Enum(&PR_OPTIONS)), a!("arg2", UInt), a!("arg3", UInt), a!("arg4", UInt), a!("arg5", UInt)], Int;
+    Unshare = "unshare", x86 Some(272), arm Some(97), [a!("flags", Flags(&UNSHARE_FLAGS))], Int;
+    Seccomp = "seccomp", x86 Some(317), arm Some(277), [a!("operation", Enum(&SECCOMP_OPS)), a!("flags", Flags(&SECCOMP_FILTER_FLAGS)), a!("args", Struct(StructKind::SockFprog, Dir::In))], Int;
 }
 
 impl Sysno {

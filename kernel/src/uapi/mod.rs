@@ -3,6 +3,7 @@
 pub mod capability;
 pub mod errno;
 pub mod fcntl;
+pub mod prctl;
 pub mod sched;
 pub mod signal;
 pub mod stat;
