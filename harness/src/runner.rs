@@ -376,6 +376,13 @@ impl<F: PlatformFactory> Runner<F> {
                             }
                             b
                         }
+                        StructKind::UserRegs => {
+                            let mut b = Vec::with_capacity(kernel::uapi::ptrace::USER_REGS_SIZE);
+                            for n in kernel::uapi::ptrace::USER_REGS_NAMES {
+                                b.extend_from_slice(&val(n)?.to_le_bytes());
+                            }
+                            b
+                        }
                         _ => return Err(format!("{} cannot be given as input", desc.args[i].name)),
                     };
                     let at = alloc(bytes.len())?;
@@ -408,7 +415,9 @@ impl<F: PlatformFactory> Runner<F> {
                     regs[i] = at;
                 }
                 ArgVal::Out(_) => {
+                    let ptrace_sk = if call.sysno == Sysno::Ptrace { crate::trace::ptrace_data_kind(regs[0] as u32 as u64).map(|k| k.0) } else { None };
                     let len = match kind {
+                        _ if ptrace_sk.is_some() => strace::struct_size(ptrace_sk.unwrap_or(StructKind::Word), aarch64, 0),
                         ArgKind::OutBuf { len_arg } => (regs[len_arg] as usize).min(ARENA_SIZE as usize / 2),
                         ArgKind::Struct(sk, _) => strace::struct_size(sk, aarch64, cap_words),
                         ArgKind::FdPair => 8,
@@ -581,7 +590,18 @@ impl<F: PlatformFactory> Runner<F> {
                     if ret < 0 {
                         continue;
                     }
-                    let ArgKind::Struct(sk, _) = desc.args[i].kind else { continue };
+                    let sk = match (sysno, desc.args[i].kind) {
+                        (Sysno::Ptrace, _) => {
+                            let req = match args.first() {
+                                Some(ArgVal::Int(e)) => self.eval(e)? as u32 as u64,
+                                _ => continue,
+                            };
+                            let Some((sk, _)) = crate::trace::ptrace_data_kind(req) else { continue };
+                            sk
+                        }
+                        (_, ArgKind::Struct(sk, _)) => sk,
+                        _ => continue,
+                    };
                     let words = if sk == StructKind::CapData {
                         let hdr = match args.first() {
                             Some(ArgVal::InStruct(_, f)) => f.iter().find(|(k, _)| k == "version").and_then(|(_, v)| self.eval(v).ok()),
@@ -597,6 +617,22 @@ impl<F: PlatformFactory> Runner<F> {
                         let have = got.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone()).unwrap_or_default();
                         let want_text = if sk == StructKind::CapData {
                             parse_num(want_text).map(strace::capset).unwrap_or_else(|| want_text.clone())
+                        } else if sk == StructKind::Word || sk == StructKind::UserRegs {
+                            // Numbers compare by value (`[0x1f]` == `[31]`, `rax=-38`); a
+                            // `$var` binds or compares.
+                            if let Some(var) = want_text.trim().strip_prefix('$') {
+                                let h = parse_signed(&have).unwrap_or(0) as i64;
+                                if self.matches(&Pat::Var(var.into()), h) {
+                                    continue;
+                                }
+                            }
+                            let v = parse_signed(want_text);
+                            let h = parse_signed(&have);
+                            if v.is_some() && v == h {
+                                have.clone()
+                            } else {
+                                want_text.clone()
+                            }
                         } else {
                             want_text.clone()
                         };
@@ -614,6 +650,14 @@ impl<F: PlatformFactory> Runner<F> {
 
 fn norm(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn parse_signed(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix('-') {
+        Some(r) => parse_num(r).map(|v| v.wrapping_neg()),
+        None => parse_num(s),
+    }
 }
 
 fn parse_num(s: &str) -> Option<u64> {

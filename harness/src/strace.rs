@@ -180,7 +180,16 @@ pub fn wait_status(st: i32) -> String {
     if st & 0x7f == 0 {
         format!("{{WIFEXITED(s) && WEXITSTATUS(s) == {}}}", (st >> 8) & 0xff)
     } else if st & 0xff == 0x7f {
-        format!("{{WIFSTOPPED(s) && WSTOPSIG(s) == {}}}", signal_name((st >> 8) & 0xff))
+        let sig = (st >> 8) & 0xff;
+        let name = if sig & 0x80 != 0 { format!("{}|0x80", signal_name(sig & 0x7f)) } else { signal_name(sig) };
+        let event = match (st >> 16) & 0xff {
+            0 => String::new(),
+            e => {
+                let n = kernel::uapi::ptrace::PTRACE_CONST_NAMES.iter().find(|(n, v)| n.starts_with("PTRACE_EVENT_") && *v == e as u64).map(|(n, _)| String::from(*n));
+                format!(" && s>>16 == {}", n.unwrap_or_else(|| format!("{e}")))
+            }
+        };
+        format!("{{WIFSTOPPED(s) && WSTOPSIG(s) == {name}{event}}}")
     } else {
         let core = if st & 0x80 != 0 { " && WCOREDUMP(s)" } else { "" };
         format!("{{WIFSIGNALED(s) && WTERMSIG(s) == {}{}}}", signal_name(st & 0x7f), core)
@@ -222,6 +231,8 @@ pub fn struct_size(kind: StructKind, aarch64: bool, cap_words: usize) -> usize {
         StructKind::CapData => 12 * cap_words,
         StructKind::Rusage => kernel::kernel::exit::RUSAGE_SIZE,
         StructKind::SockFprog => 16,
+        StructKind::UserRegs => kernel::uapi::ptrace::USER_REGS_SIZE,
+        StructKind::Word => 8,
     }
 }
 
@@ -313,6 +324,13 @@ pub fn decode_struct(kind: StructKind, b: &[u8], aarch64: bool) -> (Vec<Field>, 
             let tv = |o: usize| format!("{{tv_sec={}, tv_usec={}}}", le64(b, o) as i64, le64(b, o + 8) as i64);
             (alloc::vec![("ru_utime", tv(0)), ("ru_stime", tv(16))], Some(2))
         }
+        StructKind::UserRegs => {
+            // strace prints the registers as signed decimals for rax/orig_rax and hex
+            // for the others; k43 prints every register in decimal as a signed long.
+            let f = kernel::uapi::ptrace::USER_REGS_NAMES.iter().enumerate().map(|(i, n)| (*n, format!("{}", le64(b, i * 8) as i64))).collect();
+            (f, None)
+        }
+        StructKind::Word => (alloc::vec![("word", format!("{:#x}", le64(b, 0)))], None),
         StructKind::SockFprog => (alloc::vec![("len", format!("{}", u16::from_le_bytes([b[0], b[1]]))), ("filter", ptr(le64(b, 8)))], None),
     }
 }

@@ -190,10 +190,86 @@ pub fn shown_args(sysno: Sysno, args: &[u64; 6]) -> usize {
     n
 }
 
+/// How many of ptrace's arguments strace prints for a request.
+fn ptrace_shown(req: u64) -> usize {
+    use kernel::uapi::ptrace::*;
+    match req {
+        PTRACE_TRACEME => 1,
+        PTRACE_ATTACH | PTRACE_KILL | PTRACE_INTERRUPT => 2,
+        _ => 4,
+    }
+}
+
+/// What ptrace's `data` means for a request: a structure or word the kernel stores or
+/// reads, or `None` for an integer.
+pub fn ptrace_data_kind(req: u64) -> Option<(StructKind, Dir)> {
+    use kernel::uapi::ptrace::*;
+    match req {
+        PTRACE_PEEKTEXT | PTRACE_PEEKDATA | PTRACE_GETEVENTMSG => Some((StructKind::Word, Dir::Out)),
+        PTRACE_GETREGS => Some((StructKind::UserRegs, Dir::Out)),
+        PTRACE_SETREGS => Some((StructKind::UserRegs, Dir::In)),
+        _ => None,
+    }
+}
+
+/// ptrace's argument `i` as strace prints it (`ret` `None` at entry).
+fn ptrace_arg(i: usize, args: &[u64; 6], ret: Option<i64>, peek: &dyn Peek) -> String {
+    use kernel::uapi::ptrace::*;
+    let req = args[0] as u32 as u64;
+    let a = args[i];
+    match i {
+        0 => PTRACE_REQUESTS.iter().find(|(_, v)| *v == req).map(|(n, _)| String::from(*n)).unwrap_or_else(|| format!("{req:#x} /* PTRACE_??? */")),
+        1 => format!("{}", a as u32 as i32),
+        2 => strace::ptr(a),
+        _ => match ptrace_data_kind(req) {
+            Some((sk, dir)) => {
+                if a == 0 || (dir == Dir::Out && ret.is_none_or(|r| r < 0)) {
+                    return strace::ptr(a);
+                }
+                match peek.peek(a, strace::struct_size(sk, false, 0)) {
+                    Some(b) if sk == StructKind::Word => {
+                        let w = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+                        if req == PTRACE_GETEVENTMSG { format!("[{w}]") } else { format!("[{w:#x}]") }
+                    }
+                    Some(b) => {
+                        let (f, shown) = strace::decode_struct(sk, &b, false);
+                        strace::struct_text(&f, shown)
+                    }
+                    None => strace::ptr(a),
+                }
+            }
+            None => match req {
+                PTRACE_SETOPTIONS | PTRACE_SEIZE => {
+                    let mut parts: Vec<String> = Vec::new();
+                    let mut rest = a;
+                    for (n, v) in PTRACE_CONST_NAMES.iter().filter(|(n, _)| n.starts_with("PTRACE_O_")) {
+                        if a & v != 0 {
+                            parts.push(String::from(*n));
+                            rest &= !v;
+                        }
+                    }
+                    if rest != 0 || parts.is_empty() {
+                        parts.push(format!("{rest:#x}"));
+                    }
+                    if a == 0 { String::from("0") } else { parts.join("|") }
+                }
+                PTRACE_CONT | PTRACE_SYSCALL | PTRACE_DETACH if a != 0 && a < 65 => strace::signal_name(a as i32),
+                PTRACE_POKETEXT | PTRACE_POKEDATA => format!("{a:#x}"),
+                _ => format!("{a}"),
+            },
+        },
+    }
+}
+
 /// `name(arg, arg` for the arguments printed at entry.
 pub fn entry_text(sysno: Sysno, args: &[u64; 6], peek: &dyn Peek, aarch64: bool) -> Vec<String> {
     if sysno == Sysno::Prctl {
         return prctl_entry(args, peek);
+    }
+    if sysno == Sysno::Ptrace {
+        // The data word is printed at exit: some requests store through it.
+        let n = ptrace_shown(args[0] as u32 as u64);
+        return (0..n.min(3)).map(|i| ptrace_arg(i, args, None, peek)).collect();
     }
     (0..first_out(sysno).min(shown_args(sysno, args))).map(|i| format_arg(sysno, i, args, None, peek, aarch64)).collect()
 }
@@ -202,6 +278,10 @@ pub fn entry_text(sysno: Sysno, args: &[u64; 6], peek: &dyn Peek, aarch64: bool)
 pub fn exit_text(sysno: Sysno, args: &[u64; 6], ret: i64, peek: &dyn Peek, aarch64: bool) -> Vec<String> {
     if sysno == Sysno::Prctl {
         return prctl_exit(args, ret, peek);
+    }
+    if sysno == Sysno::Ptrace {
+        let n = ptrace_shown(args[0] as u32 as u64);
+        return (3..n).map(|i| ptrace_arg(i, args, Some(ret), peek)).collect();
     }
     (first_out(sysno)..shown_args(sysno, args)).map(|i| format_arg(sysno, i, args, Some(ret), peek, aarch64)).collect()
 }

@@ -253,7 +253,7 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
     let mut cap_version = None;
     for i in 0..desc.args.len() {
         if i > 0 {
-            if c.looking_at(")") && sysno == Sysno::Prctl {
+            if c.looking_at(")") && (sysno == Sysno::Prctl || sysno == Sysno::Ptrace) {
                 // strace prints only the arguments an option uses; the rest are 0.
                 args.extend((i..desc.args.len()).map(|_| ArgVal::Int(IntExpr::Const(0))));
                 break;
@@ -277,7 +277,7 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
             c.end()?;
             return Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret: RetExpect::Any, unfinished: true } });
         }
-        let a = arg(c, sysno, i, cap_version)?;
+        let a = if sysno == Sysno::Ptrace && i == 3 { ptrace_data(c, &args[0])? } else { arg(c, sysno, i, cap_version)? };
         if let ArgVal::InStruct(StructKind::CapHeader, f) = &a {
             cap_version = f.iter().find(|(k, _)| k == "version").and_then(|(_, v)| match v {
                 IntExpr::Const(n) => Some(*n as u32),
@@ -325,6 +325,39 @@ fn kernel_first_out(sysno: Sysno) -> usize {
 }
 
 /// What an argument not yet written in an `<unfinished ...>` line stands for.
+/// ptrace's `data`, typed by the request: `[0x…]` (PEEKDATA, GETEVENTMSG: the word
+/// stored), `{orig_rax=…, …}` (GETREGS: fields checked; SETREGS: the registers given,
+/// others 0), or an integer (options, a signal, POKEDATA's word).
+fn ptrace_data(c: &mut Cursor<'_>, req: &ArgVal) -> PResult<ArgVal> {
+    let req = match req {
+        ArgVal::Int(IntExpr::Const(v)) => Some(*v as u64),
+        _ => None,
+    };
+    let kind = req.and_then(crate::trace::ptrace_data_kind);
+    c.ws();
+    match kind {
+        Some((sk, Dir::Out)) => {
+            if c.eat("...") {
+                return Ok(ArgVal::Out(OutPat::Any));
+            }
+            if let Some(p) = raw_pointer(c)? {
+                return Ok(ArgVal::Out(OutPat::Raw(p)));
+            }
+            if sk == StructKind::Word {
+                c.expect("[")?;
+                let rest = c.rest();
+                let Some(end) = rest.find(']') else { return c.err("expected [VALUE]") };
+                let text = rest[..end].trim().to_string();
+                c.pos += end + 1;
+                return Ok(ArgVal::Out(OutPat::Struct(alloc::vec![(String::from("word"), text)])));
+            }
+            Ok(ArgVal::Out(OutPat::Struct(out_struct(c, sk, None)?)))
+        }
+        Some((sk, Dir::In)) if c.looking_at("{") => Ok(ArgVal::InStruct(sk, in_struct(c, sk)?)),
+        _ => Ok(ArgVal::Int(int_expr(c, None)?)),
+    }
+}
+
 fn placeholder(sysno: Sysno, i: usize) -> ArgVal {
     match sysno.desc().args[i].kind {
         k if crate::strace::is_out(&k) => ArgVal::Out(OutPat::Any),
@@ -395,6 +428,7 @@ fn constant(name: &str) -> Option<i64> {
             .or_else(|| cap_from_name(name).map(|c| c as i64))
             .or_else(|| named(kernel::uapi::prctl::PR_CAP_AMBIENT_OPS, name))
             .or_else(|| named(kernel::uapi::prctl::SUID_DUMP_NAMES, name))
+            .or_else(|| named(kernel::uapi::ptrace::PTRACE_CONST_NAMES, name))
             .or_else(|| kernel::uapi::capability::SECBIT_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v as i64)),
     }
 }
@@ -600,6 +634,7 @@ fn in_fields(sk: StructKind) -> &'static [&'static str] {
         StructKind::Timespec => &["tv_sec", "tv_nsec"],
         StructKind::CapHeader => &["version", "pid"],
         StructKind::CapData => &["effective", "permitted", "inheritable"],
+        StructKind::UserRegs => &kernel::uapi::ptrace::USER_REGS_NAMES,
         _ => &[],
     }
 }
@@ -692,5 +727,7 @@ fn out_fields(sk: StructKind) -> &'static [&'static str] {
         StructKind::CapData => &["effective", "permitted", "inheritable"],
         StructKind::Rusage => &["ru_utime", "ru_stime"],
         StructKind::SockFprog => &["len", "filter"],
+        StructKind::UserRegs => &kernel::uapi::ptrace::USER_REGS_NAMES,
+        StructKind::Word => &["word"],
     }
 }

@@ -196,11 +196,12 @@ impl<H: Hal> Kernel<H> {
         let _ = write!(s, "Name:\t{}\n", t.comm);
         let _ = write!(
             s,
-            "State:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t",
+            "State:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t{}\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t",
             t.state.proc_text(),
             t.tgid,
             t.pid,
             ppid,
+            self.task(t.ptrace.tracer).map(|x| x.tgid).unwrap_or(0),
             c.uid,
             c.euid,
             c.suid,

@@ -132,6 +132,20 @@ impl<H: Hal> Kernel<H> {
             self.wake_up(wq);
         }
         self.events.push_back(KEvent::Exec { pid, program, argv: args });
+        // ptrace_event(PTRACE_EVENT_EXEC): with TRACEEXEC an event stop (message = the
+        // former thread id), else a legacy SIGTRAP for a non-seized tracee. k43 takes it
+        // at the new program's first kernel entry.
+        if let Some(t) = self.tasks.get_mut(&pid) {
+            use crate::uapi::ptrace::{PTRACE_EVENT_EXEC, PTRACE_O_TRACEEXEC};
+            if t.ptrace.tracer != 0 {
+                if t.ptrace.options & PTRACE_O_TRACEEXEC != 0 {
+                    t.ptrace.message = pid as u64;
+                    t.ptrace.pending_stop = Some(crate::kernel::ptrace::event_status(PTRACE_EVENT_EXEC));
+                } else if !t.ptrace.seized {
+                    t.ptrace.pending_stop = Some(crate::uapi::wait::stopped(crate::uapi::signal::SIGTRAP));
+                }
+            }
+        }
         Ok(0)
     }
 }

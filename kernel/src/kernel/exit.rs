@@ -24,6 +24,18 @@ impl<H: Hal> Kernel<H> {
             return;
         }
         self.sched_forget(pid);
+        self.exit_ptrace(pid);
+        if t.ptrace.tracer != 0 {
+            // A traced task that dies is unlinked; the tracer's wait4 re-runs and finds it gone.
+            let tracer_tg = self.task(t.ptrace.tracer).map(|x| x.tgid);
+            if let Some(x) = self.tasks.get_mut(&pid) {
+                x.ptrace = Default::default();
+            }
+            if let Some(tg) = tracer_tg {
+                let wq = self.child_waitqueue(tg);
+                self.wake_up(wq);
+            }
+        }
         if t.clear_child_tid != 0 {
             let _ = self.copy_to_user(pid, t.clear_child_tid, &0i32.to_le_bytes());
         }
@@ -157,8 +169,37 @@ impl<H: Hal> Kernel<H> {
             .filter(|c| options & __WALL != 0 || ((c.exit_signal != SIGCHLD) == (options & __WCLONE != 0)))
             .map(|c| (c.pid, c.exit_code, c.state == TaskState::Zombie))
             .collect();
-        if eligible.is_empty() {
+        // Tracees of our thread group report their ptrace stops as if children
+        // (4.3: the __WCLONE/__WALL filter applies to them as well).
+        let tracees: Vec<Pid> = self
+            .ptrace_wait_candidates(me.tgid)
+            .into_iter()
+            .filter(|&t| match upid {
+                -1 => true,
+                p if p > 0 => t == p,
+                0 => self.task(t).is_some_and(|x| x.pgid == me.pgid),
+                p => self.task(t).is_some_and(|x| x.pgid == p.wrapping_neg()),
+            })
+            .filter(|&t| self.task(t).is_some_and(|c| options & __WALL != 0 || ((c.exit_signal != SIGCHLD) == (options & __WCLONE != 0))))
+            .collect();
+        if eligible.is_empty() && tracees.is_empty() {
             return Err(Errno::ECHILD.into());
+        }
+        for t in tracees {
+            if let Some(status) = self.ptrace_take_stop(t) {
+                let mut ret = Ok(t as i64);
+                if ru != 0 {
+                    if let Err(e) = self.copy_to_user(pid, ru, &[0u8; RUSAGE_SIZE]) {
+                        ret = Err(e.into());
+                    }
+                }
+                if ret.is_ok() && stat_addr != 0 {
+                    if let Err(e) = self.copy_to_user(pid, stat_addr, &status.to_le_bytes()) {
+                        ret = Err(e.into());
+                    }
+                }
+                return ret;
+            }
         }
         if let Some(&(child, status, _)) = eligible.iter().find(|&&(c, _, zombie)| zombie && self.live_threads(c) == 0) {
             let mut ret = Ok(child as i64);

@@ -91,6 +91,8 @@ impl<H: Hal> Kernel<H> {
         t.nvcsw = 0;
         t.nivcsw = 0;
         t.vfork_done = vfork_done;
+        // The child is not traced (no PTRACE_O_TRACEFORK/CLONE auto-attach in k43).
+        t.ptrace = Default::default();
         t.clear_child_tid = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
         self.tasks.insert(child, t);
         let tid_bytes = child.to_le_bytes();

@@ -43,6 +43,12 @@ impl<H: Hal> Kernel<H> {
             if t.state == TaskState::Sleeping && t.syscall.is_none() && t.pid != INIT_PID {
                 return Err(format!("task {} sleeps outside a syscall", t.pid));
             }
+            if t.ptrace.tracer != 0 && self.tasks.get(&t.ptrace.tracer).is_none_or(|tr| tr.state == TaskState::Zombie) {
+                return Err(format!("task {} is traced by {}, which is gone", t.pid, t.ptrace.tracer));
+            }
+            if t.state == TaskState::Traced && (t.syscall.is_none() || t.ptrace.tracer == 0 || t.ptrace.stop.is_none()) {
+                return Err(format!("task {} is in a ptrace stop without a syscall, a tracer or a stop status", t.pid));
+            }
         }
         for (id, n) in &mm_users {
             match self.mms.get(id) {

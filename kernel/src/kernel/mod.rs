@@ -6,6 +6,7 @@ pub mod exit;
 pub mod fork;
 pub mod invariants;
 pub mod lkdtm;
+pub mod ptrace;
 pub mod seccomp;
 pub mod sched;
 pub mod sys;
@@ -146,6 +147,11 @@ impl<H: Hal> Kernel<H> {
         s.register("kernel/pid_max", 0o644, KnobValue::Int { value: PID_MAX as i64, min: 301, max: 4 * 1024 * 1024 });
         s.register("kernel/cap_last_cap", 0o444, KnobValue::Int { value: crate::uapi::capability::CAP_LAST_CAP as i64, min: 0, max: 63 });
         s.register("kernel/ngroups_max", 0o444, KnobValue::Int { value: 65536, min: 0, max: 65536 });
+        // Bug compatibility (default 0 = fixed): 1 restores 4.3's CVE-2022-30594, where
+        // PTRACE_SEIZE with PTRACE_O_SUSPEND_SECCOMP skipped the CAP_SYS_ADMIN and
+        // "tracer not itself filtered" checks PTRACE_SETOPTIONS applies (fixed upstream
+        // by ee1fee900537, 5.18).
+        s.register("kernel/k43_bugcompat_ptrace_seize_suspend_seccomp", 0o644, KnobValue::Int { value: 0, min: 0, max: 1 });
         s.register("fs/pipe-max-size", 0o644, KnobValue::Int { value: 1 << 20, min: 4096, max: i32::MAX as i64 });
     }
 
@@ -240,6 +246,7 @@ impl<H: Hal> Kernel<H> {
                 no_new_privs: false,
                 seccomp: Default::default(),
                 clear_child_tid: 0,
+                ptrace: Default::default(),
             },
         );
         if pid >= self.next_pid {

@@ -53,7 +53,7 @@ impl<H: Hal> Kernel<H> {
         // An unknown number still enters the kernel: seccomp sees it, then -ENOSYS.
         let sysno = Sysno::from_nr(arch, nr);
         let args = sysno.map(|s| s.desc().args_from_regs(arch, regs)).unwrap_or(regs);
-        t.syscall = Some(PendingSyscall { sysno, nr, regs, args, seccomp_passed: false, restart: None });
+        t.syscall = Some(PendingSyscall { sysno, nr, regs, args, seccomp_passed: false, restart: None, entry_stopped: false, exit_ret: None, skip_ret: None });
         self.sched.runq.push(pid);
         Ok(())
     }
@@ -78,20 +78,46 @@ impl<H: Hal> Kernel<H> {
     fn run_syscall(&mut self, pid: Pid) {
         let Some(t) = self.tasks.get_mut(&pid) else { return };
         let Some(p) = t.syscall.clone() else { return };
+        if t.state == TaskState::Traced {
+            return;
+        }
         t.cpu_ns += SYSCALL_COST_NS;
+        // Resumed from the syscall-exit stop: return what the call (or the tracer) left.
+        if let Some(ret) = p.exit_ret {
+            self.finish_syscall(pid, ret);
+            return;
+        }
+        // A stop signalled while the task was in user mode (ptrace attach, INTERRUPT).
+        if self.ptrace_entry_stops(pid, false) {
+            return;
+        }
         // seccomp runs first on the entry path (4.3's phase 1): it may skip the call.
         if !p.seccomp_passed {
+            let mut skip = None;
             if let Some(outcome) = self.secure_computing(pid, &p) {
                 match outcome {
-                    Ok(v) => self.syscall_return(pid, v),
-                    Err(SysErr::Errno(e)) => self.syscall_return(pid, e.ret()),
-                    Err(_) => {}
+                    // Skipped (ERRNO, TRACE without a tracer): 4.3 marks the call skipped
+                    // (orig_rax -1) and still takes the syscall-entry/exit stops.
+                    Ok(v) => skip = Some(v),
+                    Err(SysErr::Errno(e)) => skip = Some(e.ret()),
+                    Err(_) => return,
                 }
-                return;
             }
             if let Some(s) = self.tasks.get_mut(&pid).and_then(|t| t.syscall.as_mut()) {
                 s.seccomp_passed = true;
+                if skip.is_some() {
+                    s.skip_ret = skip;
+                }
             }
+        }
+        // The syscall-entry stop; a tracer's SETREGS may change or skip the call.
+        if self.ptrace_entry_stops(pid, true) {
+            return;
+        }
+        let Some(p) = self.tasks.get(&pid).and_then(|t| t.syscall.clone()) else { return };
+        if let Some(ret) = p.skip_ret {
+            self.syscall_return(pid, ret);
+            return;
         }
         let Some(sysno) = p.sysno else {
             self.syscall_return(pid, Errno::ENOSYS.ret());
@@ -113,6 +139,14 @@ impl<H: Hal> Kernel<H> {
 
     /// Completes the current syscall of `pid` with `ret`.
     pub(crate) fn syscall_return(&mut self, pid: Pid, ret: i64) {
+        if self.ptrace_exit_stop(pid, ret) {
+            return;
+        }
+        self.finish_syscall(pid, ret);
+    }
+
+    /// Returns to user mode from the current syscall with `ret` (after any exit stop).
+    fn finish_syscall(&mut self, pid: Pid, ret: i64) {
         let Some(t) = self.tasks.get_mut(&pid) else { return };
         let Some(p) = t.syscall.take() else { return };
         t.state = TaskState::Running;

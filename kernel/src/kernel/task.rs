@@ -20,6 +20,8 @@ pub enum TaskState {
     Sleeping,
     /// Stopped by a signal or a tracer (`T (stopped)`).
     Stopped,
+    /// In a ptrace stop, inside a syscall (`t (tracing stop)`).
+    Traced,
     /// Exited, waiting for its parent (`Z (zombie)`).
     Zombie,
 }
@@ -31,6 +33,7 @@ impl TaskState {
             TaskState::Running => "R (running)",
             TaskState::Sleeping => "S (sleeping)",
             TaskState::Stopped => "T (stopped)",
+            TaskState::Traced => "t (tracing stop)",
             TaskState::Zombie => "Z (zombie)",
         }
     }
@@ -53,6 +56,15 @@ pub struct PendingSyscall {
     /// Progress kept across a block and the re-run after the wakeup (a `nanosleep`
     /// deadline, bytes a pipe write already moved).
     pub restart: Option<u64>,
+    /// The syscall-entry stop (or the `SECCOMP_RET_TRACE` stop) was taken; the re-run
+    /// after the tracer resumed goes on to run the call.
+    pub entry_stopped: bool,
+    /// The call finished with this value and the task sits in (or left) its
+    /// syscall-exit stop; the re-run returns it.
+    pub exit_ret: Option<i64>,
+    /// The tracer set `orig_rax` to -1 at the entry stop: the call is skipped and
+    /// returns this (`rax`).
+    pub skip_ret: Option<i64>,
 }
 
 /// One task (a thread; a process is a thread group).
@@ -103,6 +115,8 @@ pub struct Task {
     pub seccomp: crate::kernel::seccomp::SeccompState,
     /// `CLONE_CHILD_CLEARTID` address, zeroed at exit.
     pub clear_child_tid: u64,
+    /// ptrace link and stop state (`task->ptrace`, `task->parent` when traced).
+    pub ptrace: crate::kernel::ptrace::PtraceLink,
 }
 
 impl Task {

@@ -60,6 +60,11 @@ pub enum StructKind {
     Rusage,
     /// `struct sock_fprog` and the `struct sock_filter` array it points at (seccomp).
     SockFprog,
+    /// x86_64's `struct user_regs_struct` (ptrace `PTRACE_GETREGS`/`PTRACE_SETREGS`).
+    UserRegs,
+    /// One `long` the kernel stores (ptrace `PTRACE_PEEKDATA`, `PTRACE_GETEVENTMSG`),
+    /// printed `[0x…]`.
+    Word,
 }
 
 /// The type of one syscall argument.

@@ -71,6 +71,7 @@ pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) 
         Fork => k.sys_fork(pid),
         Wait4 => k.sys_wait4(pid, int(a[0]), a[1], uint(a[2]), a[3]),
         Execve => k.sys_execve(pid, a[0], a[1], a[2]),
+        Ptrace => k.sys_ptrace(pid, a[0], int(a[1]), a[2], a[3]),
         Prctl => k.sys_prctl(pid, int(a[0]), a[1], a[2], a[3], a[4]),
         Unshare => k.sys_unshare(pid, a[0]),
         Seccomp => k.sys_seccomp(pid, uint(a[0]), uint(a[1]), a[2]),

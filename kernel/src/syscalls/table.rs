@@ -67,6 +67,9 @@ pub static CLONE_FLAGS: FlagSet = FlagSet {
 /// `unshare`'s flags: clone's names without the exit signal in the low byte.
 pub static UNSHARE_FLAGS: FlagSet = FlagSet { name: "unshare_flags", flags: CLONE_FLAG_NAMES, accmode: None, signal_low_byte: false };
 
+/// `ptrace` requests (`PTRACE_*`).
+pub static PTRACE_REQUESTS: EnumSet = EnumSet { name: "ptrace_request", values: crate::uapi::ptrace::PTRACE_REQUESTS };
+
 /// `prctl` options (`PR_*`); the meaning of arg2..arg5 depends on the option.
 pub static PR_OPTIONS: EnumSet = EnumSet { name: "pr_option", values: crate::uapi::prctl::PR_OPTIONS };
 
@@ -229,6 +232,7 @@ syscalls! {
     Wait4 = "wait4", x86 Some(61), arm Some(260), [a!("pid", Pid), a!("wstatus", WaitStatus), a!("options", Flags(&WAIT_FLAGS)), a!("rusage", Struct(StructKind::Rusage, Dir::Out))], Pid;
     Execve = "execve", x86 Some(59), arm Some(221), [a!("filename", Path), a!("argv", StrArray), a!("envp", StrArray)], Int;
     Prctl = "prctl", x86 Some(157), arm Some(167), [a!("option", Enum(&PR_OPTIONS)), a!("arg2", UInt), a!("arg3", UInt), a!("arg4", UInt), a!("arg5", UInt)], Int;
+    Ptrace = "ptrace", x86 Some(101), arm Some(117), [a!("request", Enum(&PTRACE_REQUESTS)), a!("pid", Pid), a!("addr", Ptr), a!("data", UInt)], Int;
     Unshare = "unshare", x86 Some(272), arm Some(97), [a!("flags", Flags(&UNSHARE_FLAGS))], Int;
     Seccomp = "seccomp", x86 Some(317), arm Some(277), [a!("operation", Enum(&SECCOMP_OPS)), a!("flags", Flags(&SECCOMP_FILTER_FLAGS)), a!("args", Struct(StructKind::SockFprog, Dir::In))], Int;
 }

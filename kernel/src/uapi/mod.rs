@@ -4,6 +4,7 @@ pub mod capability;
 pub mod errno;
 pub mod fcntl;
 pub mod prctl;
+pub mod ptrace;
 pub mod sched;
 pub mod signal;
 pub mod stat;

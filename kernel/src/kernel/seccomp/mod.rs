@@ -3,7 +3,8 @@
 //! the syscall-entry check (`secure_computing`, phase 1).
 //!
 //! k43 has no user instruction pointers, so `seccomp_data.instruction_pointer` is 0.
-//! There is no ptrace tracer yet, so `SECCOMP_RET_TRACE` takes 4.3's no-tracer path
+//! `SECCOMP_RET_TRACE` stops the task for a tracer with `PTRACE_O_TRACESECCOMP`
+//! (`PTRACE_EVENT_SECCOMP`, see `kernel/ptrace.rs`); otherwise it takes 4.3's no-tracer path
 //! (`-ENOSYS`), and no signal handlers, so the forced `SIGSYS` of `SECCOMP_RET_TRAP`
 //! always kills (its `si_*` fields are therefore never observable).
 
@@ -164,6 +165,10 @@ impl<H: Hal> Kernel<H> {
         let t = self.task(pid)?;
         // The number register as an int (`syscall_get_nr`).
         let nr = call.nr as u32 as i32;
+        // PT_SUSPEND_SECCOMP: a checkpointing tracer suspended seccomp for this task.
+        if t.ptrace.tracer != 0 && t.ptrace.options & crate::uapi::ptrace::PTRACE_O_SUSPEND_SECCOMP != 0 {
+            return None;
+        }
         match t.seccomp.mode {
             SECCOMP_MODE_DISABLED => None,
             SECCOMP_MODE_STRICT => {
@@ -191,8 +196,25 @@ impl<H: Hal> Kernel<H> {
                         self.force_sig_kill(pid, SIGSYS);
                         Some(Err(SysErr::Gone))
                     }
-                    // No tracer with PTRACE_O_TRACESECCOMP: skipped with -ENOSYS.
-                    SECCOMP_RET_TRACE => Some(Err(Errno::ENOSYS.into())),
+                    SECCOMP_RET_TRACE => {
+                        use crate::uapi::ptrace::{PTRACE_EVENT_SECCOMP, PTRACE_O_TRACESECCOMP};
+                        let traced = t.ptrace.tracer != 0 && t.ptrace.options & PTRACE_O_TRACESECCOMP != 0;
+                        if !traced {
+                            // No tracer with PTRACE_O_TRACESECCOMP: skipped with -ENOSYS.
+                            return Some(Err(Errno::ENOSYS.into()));
+                        }
+                        // ptrace_event(PTRACE_EVENT_SECCOMP, data); after the tracer resumes,
+                        // the call runs (as the tracer may have rewritten it) without the
+                        // filters running again (4.3), or is skipped if orig_rax is -1.
+                        if let Some(t) = self.tasks.get_mut(&pid) {
+                            t.ptrace.message = u64::from(data);
+                            if let Some(p) = t.syscall.as_mut() {
+                                p.seccomp_passed = true;
+                            }
+                        }
+                        self.ptrace_stop(pid, crate::kernel::ptrace::event_status(PTRACE_EVENT_SECCOMP));
+                        Some(Err(SysErr::Block))
+                    }
                     SECCOMP_RET_ALLOW => None,
                     _ => {
                         // SECCOMP_RET_KILL and undefined actions: `do_exit(SIGSYS)`,
