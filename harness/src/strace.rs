@@ -96,9 +96,21 @@ pub fn flags(set: &FlagSet, v: u64) -> String {
         }
         return if parts.is_empty() { String::from("0") } else { parts.join("|") };
     }
-    for (name, bit) in set.flags {
-        if *bit != 0 && rest & bit == *bit {
-            parts.push((*name).into());
+    let tail = bit_names(set.flags.iter().copied(), rest);
+    if parts.is_empty() || tail != "0" {
+        parts.push(tail);
+    }
+    parts.join("|")
+}
+
+/// `printflags`: the names of `v`'s bits in `names` order, unknown bits in hex at the end,
+/// `0` when nothing is set.
+pub fn bit_names<'a>(names: impl IntoIterator<Item = (&'a str, u64)>, v: u64) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = v;
+    for (name, bit) in names {
+        if bit != 0 && rest & bit == bit {
+            parts.push(name.into());
             rest &= !bit;
         }
     }

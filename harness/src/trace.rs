@@ -302,22 +302,7 @@ pub fn ret_aux(sysno: Sysno, args: &[u64; 6], ret: i64) -> Option<String> {
 
 /// `printflags(secbits, …)`: names in bit order, unknown bits in hex.
 fn secbits(v: u64) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut rest = v;
-    for (n, b) in kernel::uapi::capability::SECBIT_NAMES {
-        if v & *b as u64 != 0 {
-            parts.push(String::from(*n));
-            rest &= !(*b as u64);
-        }
-    }
-    if rest != 0 {
-        parts.push(format!("{rest:#x}"));
-    }
-    if parts.is_empty() {
-        String::from("0")
-    } else {
-        parts.join("|")
-    }
+    strace::bit_names(kernel::uapi::capability::SECBIT_NAMES.iter().map(|(n, b)| (*n, *b as u64)), v)
 }
 
 /// `printxval(cap, …)`: `CAP_NET_RAW`, or `0x26 /* CAP_??? */`.

@@ -149,6 +149,18 @@ impl<H: Hal> Kernel<H> {
         self.do_group_exit(pid, signaled(sig, false));
     }
 
+    /// Stores what `wait4` reports about `who` (zeroed rusage, then the status word) and
+    /// returns its pid, or the fault.
+    fn wait_report(&mut self, pid: Pid, who: Pid, status: i32, stat_addr: u64, ru: u64) -> SysResult {
+        if ru != 0 {
+            self.copy_to_user(pid, ru, &[0u8; RUSAGE_SIZE])?;
+        }
+        if stat_addr != 0 {
+            self.copy_to_user(pid, stat_addr, &status.to_le_bytes())?;
+        }
+        Ok(who as i64)
+    }
+
     /// `wait4`: reaps a zombie child matching `upid` (`>0` that pid, `-1` any, `0` our
     /// process group, `<-1` group `-upid`), filtered by `__WCLONE`/`__WALL`.
     pub(crate) fn sys_wait4(&mut self, pid: Pid, upid: i32, stat_addr: u64, options: u32, ru: u64) -> SysResult {
@@ -187,32 +199,11 @@ impl<H: Hal> Kernel<H> {
         }
         for t in tracees {
             if let Some(status) = self.ptrace_take_stop(t) {
-                let mut ret = Ok(t as i64);
-                if ru != 0 {
-                    if let Err(e) = self.copy_to_user(pid, ru, &[0u8; RUSAGE_SIZE]) {
-                        ret = Err(e.into());
-                    }
-                }
-                if ret.is_ok() && stat_addr != 0 {
-                    if let Err(e) = self.copy_to_user(pid, stat_addr, &status.to_le_bytes()) {
-                        ret = Err(e.into());
-                    }
-                }
-                return ret;
+                return self.wait_report(pid, t, status, stat_addr, ru);
             }
         }
         if let Some(&(child, status, _)) = eligible.iter().find(|&&(c, _, zombie)| zombie && self.live_threads(c) == 0) {
-            let mut ret = Ok(child as i64);
-            if ru != 0 {
-                if let Err(e) = self.copy_to_user(pid, ru, &[0u8; RUSAGE_SIZE]) {
-                    ret = Err(e.into());
-                }
-            }
-            if ret.is_ok() && stat_addr != 0 {
-                if let Err(e) = self.copy_to_user(pid, stat_addr, &status.to_le_bytes()) {
-                    ret = Err(e.into());
-                }
-            }
+            let ret = self.wait_report(pid, child, status, stat_addr, ru);
             // Reaped even when storing the status faulted, as in wait_task_zombie.
             self.release_task(child);
             return ret;
