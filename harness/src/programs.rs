@@ -52,6 +52,18 @@ impl Sys {
         self.load(self.arena, r as usize).await.ok_or(-14)
     }
 
+    /// `read(fd, chunk)` until EOF: everything read, or the first negative errno.
+    pub async fn read_to_end(&self, fd: i32, chunk: usize) -> Result<Vec<u8>, i64> {
+        let mut all = Vec::new();
+        loop {
+            let d = self.read(fd, chunk).await?;
+            if d.is_empty() {
+                return Ok(all);
+            }
+            all.extend_from_slice(&d);
+        }
+    }
+
     /// `openat(AT_FDCWD, path, flags, mode)`.
     pub async fn open(&self, path: &[u8], flags: u32, mode: u32) -> i64 {
         let mut p = path.to_vec();
@@ -126,14 +138,7 @@ async fn producer(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
 
 async fn consumer(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     let (Some(fd), Some(path)) = (arg_num(&argv, 1), argv.get(2)) else { return 2 };
-    let mut got = Vec::new();
-    loop {
-        match sys.read(fd as i32, 7).await {
-            Ok(d) if d.is_empty() => break,
-            Ok(d) => got.extend_from_slice(&d),
-            Err(_) => return 1,
-        }
-    }
+    let Ok(got) = sys.read_to_end(fd as i32, 7).await else { return 1 };
     let out = sys.open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644).await;
     if out < 0 {
         return 1;
@@ -204,14 +209,7 @@ async fn caps(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     if fd < 0 {
         return 1;
     }
-    let mut status = Vec::new();
-    loop {
-        match sys.read(fd as i32, 1024).await {
-            Ok(d) if d.is_empty() => break,
-            Ok(d) => status.extend_from_slice(&d),
-            Err(_) => return 1,
-        }
-    }
+    let Ok(status) = sys.read_to_end(fd as i32, 1024).await else { return 1 };
     sys.close(fd as i32).await;
     let mut out = Vec::new();
     for line in status.split(|&b| b == b'\n').filter(|l| l.starts_with(b"Cap") || l.starts_with(b"Uid:") || l.starts_with(b"Gid:")) {
