@@ -113,6 +113,7 @@ impl<F: PlatformFactory> Runner<F> {
         Ok(match e {
             IntExpr::Const(c) => *c,
             IntExpr::Var(v) => self.var(v)?,
+            IntExpr::Neg(e) => self.eval(e)?.wrapping_neg(),
             IntExpr::Or(parts) => {
                 let mut acc = 0;
                 for p in parts {

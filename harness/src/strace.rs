@@ -189,7 +189,9 @@ pub fn capset(v: u64) -> String {
 
 /// A `wait4` status word: `{WIFEXITED(s) && WEXITSTATUS(s) == 0}`.
 pub fn wait_status(st: i32) -> String {
-    if st & 0x7f == 0 {
+    if st == 0xffff {
+        String::from("{WIFCONTINUED(s)}")
+    } else if st & 0x7f == 0 {
         format!("{{WIFEXITED(s) && WEXITSTATUS(s) == {}}}", (st >> 8) & 0xff)
     } else if st & 0xff == 0x7f {
         let sig = (st >> 8) & 0xff;

@@ -77,6 +77,7 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, pee
             }
         }
         ArgKind::Id => format!("{}", a as u32 as i32),
+        ArgKind::Signal => strace::signal_name(a as u32 as i32),
         ArgKind::Mode => strace::mode_arg(a & 0o7777),
         ArgKind::Off => format!("{}", a as i64),
         ArgKind::Flags(set) => strace::flags(set, if set.signal_low_byte { a } else { a as u32 as u64 }),

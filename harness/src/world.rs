@@ -176,6 +176,8 @@ impl<P: Platform> World<P> {
         host.inflight.insert(pid, InFlight { sysno: Some(sysno), nr, args, entry, unfinished: false });
         host.blocked.remove(&pid);
         host.completed.remove(&pid);
+        // A group-stopped task's call is parked at once: take that event now.
+        self.handle_events(h);
         Ok(())
     }
 

@@ -44,6 +44,8 @@ pub enum IntExpr {
     Var(String),
     /// Bitwise or of the parts.
     Or(Vec<IntExpr>),
+    /// The negation of a value (`-$pgrp`).
+    Neg(alloc::boxed::Box<IntExpr>),
 }
 
 /// A value to match, binding a variable when it is still unbound.

@@ -445,6 +445,9 @@ fn int_expr(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
         let at = c.pos;
         let part = if let Some(v) = c.var() {
             IntExpr::Var(v)
+        } else if c.looking_at("-$") {
+            c.pos += 1;
+            IntExpr::Neg(alloc::boxed::Box::new(IntExpr::Var(c.var().ok_or(()).or_else(|_| c.err("expected a $variable after -"))?)))
         } else if let Some(n) = c.number() {
             if c.eat("<<") {
                 let at2 = c.pos;
@@ -458,6 +461,7 @@ fn int_expr(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
             let v = match kind {
                 Some(ArgKind::Flags(set)) => set.lookup(name).map(|v| v as i64).or_else(|| (set.signal_low_byte).then(|| signal_number(name).map(|s| s as i64)).flatten()),
                 Some(ArgKind::Enum(set)) => set.lookup(name).map(|v| v as i64),
+                Some(ArgKind::Signal) => signal_number(name).map(|s| s as i64),
                 _ => None,
             };
             match v.or_else(|| constant(name)) {
@@ -550,8 +554,8 @@ fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> 
             let rest = c.rest();
             let Some(end) = rest.find("}]") else { return c.err("expected [{WIFEXITED(s) && WEXITSTATUS(s) == N}]") };
             let text = rest[..end + 1].trim().to_string();
-            if !(text.starts_with("{WIFEXITED(s)") || text.starts_with("{WIFSIGNALED(s)") || text.starts_with("{WIFSTOPPED(s)")) {
-                return c.err_at(at, "expected {WIFEXITED(s) && …}, {WIFSIGNALED(s) && …} or {WIFSTOPPED(s) && …}");
+            if !["{WIFEXITED(s)", "{WIFSIGNALED(s)", "{WIFSTOPPED(s)", "{WIFCONTINUED(s)}"].iter().any(|p| text.starts_with(p)) {
+                return c.err_at(at, "expected {WIFEXITED(s) && …}, {WIFSIGNALED(s) && …}, {WIFSTOPPED(s) && …} or {WIFCONTINUED(s)}");
             }
             c.pos += end + 2;
             ArgVal::Out(OutPat::Wait(text))

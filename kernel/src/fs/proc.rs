@@ -243,8 +243,9 @@ impl<H: Hal> Kernel<H> {
         }
         let threads = self.tasks.values().filter(|o| o.tgid == t.tgid && o.state != TaskState::Zombie).count().max(1);
         let _ = write!(s, "Threads:\t{}\nSigQ:\t0/{}\n", threads, self.rlimit_sigpending());
-        for name in ["SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"] {
-            let _ = write!(s, "{name}:\t{:016x}\n", 0);
+        // kill(2) queues on the whole group: shown as shared pending.
+        for (name, v) in [("SigPnd", 0), ("ShdPnd", t.signal.pending), ("SigBlk", 0), ("SigIgn", 0), ("SigCgt", 0)] {
+            let _ = write!(s, "{name}:\t{v:016x}\n");
         }
         let _ = write!(
             s,

@@ -103,7 +103,7 @@ impl<H: Hal> Kernel<H> {
                 let r = self.pipe_write(p, pid, f.flags, &data, restart, &mut sigpipe);
                 if sigpipe {
                     if let Some(t) = self.tasks.get_mut(&pid) {
-                        t.pending_kill = SIGPIPE;
+                        t.pending_signal = SIGPIPE;
                     }
                 }
                 match r? {

@@ -208,6 +208,18 @@ impl<H: Hal> Kernel<H> {
             self.release_task(child);
             return ret;
         }
+        // Job-control stops and continues of untraced children (wait_task_stopped /
+        // wait_task_continued).
+        for &(child, _, zombie) in &eligible {
+            if zombie || self.task(child).is_some_and(|c| c.ptrace.tracer != 0) {
+                continue;
+            }
+            let status = if options & WUNTRACED != 0 { self.take_group_stop(child) } else { None };
+            let status = status.or_else(|| if options & WCONTINUED != 0 { self.take_continued(child) } else { None });
+            if let Some(status) = status {
+                return self.wait_report(pid, child, status, stat_addr, ru);
+            }
+        }
         if options & WNOHANG != 0 {
             return Ok(0);
         }

@@ -93,6 +93,9 @@ impl<H: Hal> Kernel<H> {
         t.vfork_done = vfork_done;
         // The child is not traced (no PTRACE_O_TRACEFORK/CLONE auto-attach in k43).
         t.ptrace = Default::default();
+        // Pending signals are not inherited (copy_process: init_sigpending).
+        t.signal = Default::default();
+        t.pending_signal = 0;
         t.clear_child_tid = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
         self.tasks.insert(child, t);
         let tid_bytes = child.to_le_bytes();

@@ -107,8 +107,20 @@ impl<H: Hal> Kernel<H> {
             return Err(format!("{} frames are allocated but {pages} pages are mapped", self.frames.used));
         }
         for &pid in &self.sched.runq {
-            if !self.tasks.get(&pid).is_some_and(|t| t.syscall.is_some()) {
-                return Err(format!("task {pid} is on the run queue without a syscall"));
+            match self.tasks.get(&pid) {
+                Some(t) if t.syscall.is_none() => return Err(format!("task {pid} is on the run queue without a syscall")),
+                Some(t) if matches!(t.state, TaskState::Stopped | TaskState::Traced) => return Err(format!("stopped task {pid} is on the run queue")),
+                None => return Err(format!("task {pid} is on the run queue but gone")),
+                _ => {}
+            }
+        }
+        for t in self.tasks.values() {
+            let leader_stopped = self.tasks.get(&t.tgid).is_some_and(|l| l.signal.group_stop.is_some());
+            if t.state == TaskState::Stopped && !leader_stopped {
+                return Err(format!("task {} is stopped but its group is not", t.pid));
+            }
+            if t.signal.pending != 0 && t.ptrace.tracer == 0 && t.state != TaskState::Zombie {
+                return Err(format!("untraced task {} has queued signals {:#x}", t.pid, t.signal.pending));
             }
         }
         Ok(())

@@ -9,6 +9,7 @@ pub mod lkdtm;
 pub mod ptrace;
 pub mod seccomp;
 pub mod sched;
+pub mod signal;
 pub mod sys;
 pub mod task;
 
@@ -242,7 +243,8 @@ impl<H: Hal> Kernel<H> {
                 nvcsw: 0,
                 nivcsw: 0,
                 vfork_done: None,
-                pending_kill: 0,
+                pending_signal: 0,
+                signal: Default::default(),
                 no_new_privs: false,
                 seccomp: Default::default(),
                 clear_child_tid: 0,

@@ -21,10 +21,19 @@
 //! 4.3's `syscall_trace_enter` does. arm64 has no `PTRACE_GETREGS` (it uses
 //! `PTRACE_GETREGSET`, not modelled): `EIO`, as Linux.
 //!
-//! Not modelled: signal injection through `data` of CONT/SYSCALL/DETACH (checked for
-//! validity, then ignored), auto-attach options (TRACEFORK/VFORK/CLONE/VFORKDONE/EXIT are
-//! accepted and have no effect), PTRACE_LISTEN (EIO), group stops, a tracer reaping a
-//! traced non-child's exit (a tracee that exits is unlinked; its parent reaps it).
+//! - signal-delivery-stops for signals sent to the tracee (`kernel/signal.rs`), taken at
+//!   its next kernel entry like the traps above.
+//!
+//! The `data` of CONT/SYSCALL/DETACH: after a signal-delivery-stop it is the signal
+//! delivered instead (0: none); after a syscall stop it is sent to the tracee
+//! (`send_sig` in 4.3's `tracehook_report_syscall_*`, so it comes back as a
+//! signal-delivery-stop); after an event stop or a group stop it is ignored, as in Linux.
+//! A stop signal the tracer lets through stops the tracee in a group stop reported as
+//! `PTRACE_EVENT_STOP` (seized) or `stopped(sig)`.
+//!
+//! Not modelled: auto-attach options (TRACEFORK/VFORK/CLONE/VFORKDONE/EXIT are accepted
+//! and have no effect), PTRACE_LISTEN (EIO), a tracer reaping a traced non-child's exit
+//! (a tracee that exits is unlinked; its parent reaps it).
 
 use super::task::TaskState;
 use super::{KEvent, Kernel, Pid};
@@ -56,6 +65,20 @@ pub struct PtraceLink {
     pub pending_stop: Option<i32>,
     /// `ptrace_message` (`PTRACE_GETEVENTMSG`).
     pub message: u64,
+    /// What the restart `data` of the current stop does.
+    pub inject: Inject,
+}
+
+/// What a restart request's signal (`data`) does, by the kind of stop it ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Inject {
+    /// Event stops and group stops: ignored.
+    #[default]
+    Ignore,
+    /// Signal-delivery-stop: the signal delivered in place of the one that stopped.
+    Deliver,
+    /// Syscall stops: sent to the tracee as a new signal.
+    Send,
 }
 
 /// The `wait4` status of a ptrace event stop.
@@ -94,11 +117,12 @@ impl<H: Hal> Kernel<H> {
 
     /// Puts `pid` (inside its syscall) into a ptrace stop with `status` and tells the
     /// tracer.
-    pub(crate) fn ptrace_stop(&mut self, pid: Pid, status: i32) {
+    pub(crate) fn ptrace_stop(&mut self, pid: Pid, status: i32, inject: Inject) {
         let Some(t) = self.tasks.get_mut(&pid) else { return };
         t.state = TaskState::Traced;
         t.nvcsw += 1;
         t.ptrace.stop = Some(status);
+        t.ptrace.inject = inject;
         t.ptrace.reported = false;
         let tracer = t.ptrace.tracer;
         self.sched.runq.retain(|&p| p != pid);
@@ -131,8 +155,14 @@ impl<H: Hal> Kernel<H> {
             return false;
         }
         if !after_seccomp {
+            // Traps and the attach SIGSTOP first; event traps ignore the restart signal.
             if let Some(st) = t.ptrace.pending_stop.take() {
-                self.ptrace_stop(pid, st);
+                let inject = if st >> 16 != 0 { Inject::Ignore } else { Inject::Deliver };
+                self.ptrace_stop(pid, st, inject);
+                return true;
+            }
+            if let Some(sig) = self.dequeue_signal(pid) {
+                self.ptrace_stop(pid, stopped(sig), Inject::Deliver);
                 return true;
             }
             return false;
@@ -142,7 +172,7 @@ impl<H: Hal> Kernel<H> {
         if t.ptrace.syscall_trace && !p.entry_stopped {
             p.entry_stopped = true;
             let sig = if sysgood { SIGTRAP | 0x80 } else { SIGTRAP };
-            self.ptrace_stop(pid, stopped(sig));
+            self.ptrace_stop(pid, stopped(sig), Inject::Send);
             return true;
         }
         false
@@ -161,7 +191,7 @@ impl<H: Hal> Kernel<H> {
         }
         p.exit_ret = Some(ret);
         let sig = if sysgood { SIGTRAP | 0x80 } else { SIGTRAP };
-        self.ptrace_stop(pid, stopped(sig));
+        self.ptrace_stop(pid, stopped(sig), Inject::Send);
         true
     }
 
@@ -173,16 +203,35 @@ impl<H: Hal> Kernel<H> {
         }
         t.ptrace.pending_stop = Some(status);
         if t.state == TaskState::Sleeping && t.syscall.is_some() {
-            // signal_wake_up: the sleeping syscall is interrupted and re-runs after the stop.
-            for q in self.sched.waitqueues.values_mut() {
-                q.retain(|&p| p != pid);
-            }
-            self.sched.timers.retain(|_, p| *p != pid);
-            if let Some(t) = self.tasks.get_mut(&pid) {
-                t.state = TaskState::Running;
-            }
-            if !self.sched.runq.contains(&pid) {
-                self.sched.runq.push(pid);
+            self.interrupt_sleep(pid);
+        }
+    }
+
+    /// A stop signal the tracer let through: the tracee stops in a group stop, which a
+    /// tracer sees as `PTRACE_EVENT_STOP` (seized) or `stopped(sig)`.
+    pub(crate) fn ptrace_group_stop(&mut self, pid: Pid, sig: i32) {
+        let Some(t) = self.task(pid) else { return };
+        if t.syscall.is_none() {
+            return;
+        }
+        let status = if t.ptrace.seized { stopped(sig) | (PTRACE_EVENT_STOP << 16) } else { stopped(sig) };
+        self.ptrace_stop(pid, status, Inject::Ignore);
+    }
+
+    /// Acts on the restart signal `data` of the stop `pid` just left (`inject`), and on
+    /// the signals it still has queued when it is no longer traced.
+    fn ptrace_restart_signal(&mut self, pid: Pid, inject: Inject, data: u64) {
+        let sig = data as i32;
+        let traced = self.task(pid).is_some_and(|t| t.ptrace.tracer != 0);
+        match inject {
+            Inject::Ignore => {}
+            _ if sig == 0 => {}
+            Inject::Send if traced => self.send_signal(pid, self.task(pid).map(|t| t.tgid).unwrap_or(pid), sig),
+            Inject::Deliver | Inject::Send => self.signal_default(pid, sig),
+        }
+        if !traced {
+            while let Some(s) = self.dequeue_signal(pid) {
+                self.signal_default(pid, s);
             }
         }
     }
@@ -210,6 +259,8 @@ impl<H: Hal> Kernel<H> {
             self.ptrace_unlink(t);
             if kill {
                 self.force_sig_kill(t, SIGKILL);
+            } else {
+                self.ptrace_restart_signal(t, Inject::Ignore, 0);
             }
         }
     }
@@ -394,17 +445,21 @@ impl<H: Hal> Kernel<H> {
                 if !valid_signal(data) {
                     return Err(Errno::EIO.into());
                 }
+                let inject = self.task(target).map(|t| t.ptrace.inject).unwrap_or_default();
                 self.ptrace_unlink(target);
+                self.ptrace_restart_signal(target, inject, data);
                 Ok(0)
             }
             PTRACE_CONT | PTRACE_SYSCALL => {
                 if !valid_signal(data) {
                     return Err(Errno::EIO.into());
                 }
+                let inject = self.task(target).map(|t| t.ptrace.inject).unwrap_or_default();
                 if let Some(t) = self.tasks.get_mut(&target) {
                     t.ptrace.syscall_trace = request == PTRACE_SYSCALL;
                 }
                 self.ptrace_resume_task(target);
+                self.ptrace_restart_signal(target, inject, data);
                 Ok(0)
             }
             PTRACE_KILL => {

@@ -47,14 +47,19 @@ impl<H: Hal> Kernel<H> {
     pub fn submit(&mut self, pid: Pid, nr: u64, regs: [u64; 6]) -> Result<(), Errno> {
         let arch = self.arch;
         let t = self.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
-        if t.syscall.is_some() || t.state != TaskState::Running {
+        if t.syscall.is_some() || !matches!(t.state, TaskState::Running | TaskState::Stopped) {
             return Err(Errno::EINVAL);
         }
         // An unknown number still enters the kernel: seccomp sees it, then -ENOSYS.
         let sysno = Sysno::from_nr(arch, nr);
         let args = sysno.map(|s| s.desc().args_from_regs(arch, regs)).unwrap_or(regs);
         t.syscall = Some(PendingSyscall { sysno, nr, regs, args, seccomp_passed: false, restart: None, entry_stopped: false, exit_ret: None, skip_ret: None });
-        self.sched.runq.push(pid);
+        // A group-stopped task enters its syscall when SIGCONT resumes it.
+        if t.state == TaskState::Running {
+            self.sched.runq.push(pid);
+        } else {
+            self.events.push_back(KEvent::Blocked { pid });
+        }
         Ok(())
     }
 
@@ -78,7 +83,7 @@ impl<H: Hal> Kernel<H> {
     fn run_syscall(&mut self, pid: Pid) {
         let Some(t) = self.tasks.get_mut(&pid) else { return };
         let Some(p) = t.syscall.clone() else { return };
-        if t.state == TaskState::Traced {
+        if matches!(t.state, TaskState::Traced | TaskState::Stopped) {
             return;
         }
         t.cpu_ns += SYSCALL_COST_NS;
@@ -150,10 +155,10 @@ impl<H: Hal> Kernel<H> {
         let Some(t) = self.tasks.get_mut(&pid) else { return };
         let Some(p) = t.syscall.take() else { return };
         t.state = TaskState::Running;
-        let kill = core::mem::take(&mut t.pending_kill);
+        let sig = core::mem::take(&mut t.pending_signal);
         self.events.push_back(KEvent::SyscallReturn { pid, sysno: p.sysno, ret });
-        if kill != 0 {
-            self.force_sig_kill(pid, kill);
+        if sig != 0 {
+            self.deliver_on_return(pid, sig);
         }
     }
 

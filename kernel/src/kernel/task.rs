@@ -106,9 +106,11 @@ pub struct Task {
     pub nivcsw: u64,
     /// `CLONE_VFORK` child: the parent sleeps on this queue until the child execs or exits.
     pub vfork_done: Option<u64>,
-    /// A fatal signal raised during the current syscall (`SIGPIPE`), delivered on the way
-    /// back to user mode; 0 for none.
-    pub pending_kill: i32,
+    /// A signal raised against the task's own group during the current syscall
+    /// (`SIGPIPE`, `kill(getpid(), …)`), acted on on the way back to user mode; 0 for none.
+    pub pending_signal: i32,
+    /// Queued signals and job-control stop state.
+    pub signal: crate::kernel::signal::SignalState,
     /// `PR_SET_NO_NEW_PRIVS`: set-only, inherited by fork and kept across exec.
     pub no_new_privs: bool,
     /// seccomp mode and filters: copied on fork, kept on exec.

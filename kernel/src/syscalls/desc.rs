@@ -82,6 +82,8 @@ pub enum ArgKind {
     Pid,
     /// A user or group id; `-1` means "unchanged".
     Id,
+    /// A signal number, printed by name (`SIGTERM`).
+    Signal,
     /// File permission bits, printed in octal.
     Mode,
     /// A file offset.

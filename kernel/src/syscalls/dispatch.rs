@@ -52,6 +52,7 @@ pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) 
         Removexattr => k.sys_removexattr(pid, a[0], a[1]),
         Getpid => k.sys_getpid(pid),
         Getppid => k.sys_getppid(pid),
+        Kill => k.sys_kill(pid, int(a[0]), int(a[1])),
         Gettid => k.sys_gettid(pid),
         Getuid => k.sys_getid(pid, 0),
         Geteuid => k.sys_getid(pid, 1),

@@ -211,6 +211,7 @@ syscalls! {
     Listxattr = "listxattr", x86 Some(194), arm Some(11), [a!("path", Path), a!("list", OutBuf { len_arg: 2 }), a!("size", UInt)], Int;
     Removexattr = "removexattr", x86 Some(197), arm Some(14), [a!("path", Path), a!("name", Str)], Int;
     Getpid = "getpid", x86 Some(39), arm Some(172), [], Pid;
+    Kill = "kill", x86 Some(62), arm Some(129), [a!("pid", Pid), a!("sig", Signal)], Int;
     Getppid = "getppid", x86 Some(110), arm Some(173), [], Pid;
     Gettid = "gettid", x86 Some(186), arm Some(178), [], Pid;
     Getuid = "getuid", x86 Some(102), arm Some(174), [], Id;

@@ -212,7 +212,7 @@ impl<H: Hal> Kernel<H> {
                                 p.seccomp_passed = true;
                             }
                         }
-                        self.ptrace_stop(pid, crate::kernel::ptrace::event_status(PTRACE_EVENT_SECCOMP));
+                        self.ptrace_stop(pid, crate::kernel::ptrace::event_status(PTRACE_EVENT_SECCOMP), crate::kernel::ptrace::Inject::Ignore);
                         Some(Err(SysErr::Block))
                     }
                     SECCOMP_RET_ALLOW => None,
