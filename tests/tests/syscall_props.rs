@@ -101,21 +101,24 @@ proptest! {
 
     /// The cargo-fuzz `ptrace` target's body (fixed behaviour): no bypass, invariants hold.
     #[test]
-    fn fuzz_body_ptrace_sequence(data in proptest::collection::vec(any::<u8>(), 0..5 * 40)) {
+    fn fuzz_body_ptrace_sequence(data in proptest::collection::vec(any::<u8>(), 0..400)) {
         harness::fuzz::ptrace_sequence(&data, false);
     }
 }
 
-/// With 4.3's CVE-2022-30594 behaviour on, an unprivileged tracer seizing the confined
-/// task with PTRACE_O_SUSPEND_SECCOMP lets it past its filter: the target's invariant must
-/// trip. Input: user seizes jailed (options SUSPEND), jailed calls getppid.
+/// The crash `cargo fuzz run ptrace` found with 4.3's CVE-2022-30594 behaviour on
+/// (fuzz/regressions/ptrace-cve-2022-30594.bin): an unprivileged tracer seizing the
+/// confined task with PTRACE_O_SUSPEND_SECCOMP lets it past its filter, and the target's
+/// invariant must trip. `K43_FUZZ_TRACE=1` prints the calls.
+const CVE_INPUT: &[u8] = include_bytes!("../../fuzz/regressions/ptrace-cve-2022-30594.bin");
+
 #[test]
 #[should_panic(expected = "seccomp bypassed")]
 fn fuzz_body_ptrace_catches_cve_2022_30594_under_bugcompat() {
-    harness::fuzz::ptrace_sequence(&[0, 8, 2, 0, 1, 2, 3, 0, 0, 0], true);
+    harness::fuzz::ptrace_sequence(CVE_INPUT, true);
 }
 
 #[test]
 fn fuzz_body_ptrace_same_input_is_safe_when_fixed() {
-    harness::fuzz::ptrace_sequence(&[0, 8, 2, 0, 1, 2, 3, 0, 0, 0], false);
+    harness::fuzz::ptrace_sequence(CVE_INPUT, false);
 }

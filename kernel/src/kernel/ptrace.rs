@@ -296,7 +296,8 @@ impl<H: Hal> Kernel<H> {
         }
         let me_tgid = self.task(pid).ok_or(Errno::ESRCH)?.tgid;
         let t = self.task(target).ok_or(Errno::ESRCH)?;
-        if t.tgid == me_tgid {
+        // k43's init runs no user code: like a kernel thread (PF_KTHREAD) it cannot be traced.
+        if t.tgid == me_tgid || t.tgid == super::INIT_PID {
             return Err(Errno::EPERM.into());
         }
         if !self.ptrace_may_access(pid, target) {

@@ -12,6 +12,8 @@
 //!   `sig_ignored` says for traced tasks) and taken as a signal-delivery-stop when the
 //!   tracee next enters the kernel; the signal the tracer restarts it with is then acted
 //!   on (`0` suppresses it).
+//! - init (pid 1) is `SIGNAL_UNKILLABLE`: with no handlers, every signal sent to it is
+//!   ignored, `SIGKILL` included.
 //! - A signal sent to the caller's own thread group acts on the way back to user mode,
 //!   after `kill` returned 0, as in Linux.
 //!
@@ -137,7 +139,8 @@ impl<H: Hal> Kernel<H> {
     pub(crate) fn send_signal(&mut self, sender: Pid, tgid: Pid, sig: i32) {
         let threads: Vec<Pid> = self.tasks.values().filter(|t| t.tgid == tgid && t.state != TaskState::Zombie).map(|t| t.pid).collect();
         let Some(&target) = threads.iter().find(|&&p| p == tgid).or(threads.first()) else { return };
-        if self.task(target).is_some_and(|t| t.group_exiting) {
+        // init is SIGNAL_UNKILLABLE: with no handlers every signal sent to it is ignored.
+        if tgid == super::INIT_PID || self.task(target).is_some_and(|t| t.group_exiting) {
             return;
         }
         // prepare_signal: a stop discards a pending SIGCONT and SIGCONT the stops.

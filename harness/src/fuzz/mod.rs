@@ -8,6 +8,9 @@ use kernel::security::cred::Cred;
 use kernel::syscalls::table::ALL;
 use kernel::{Kernel, KernelConfig};
 
+mod ptrace;
+pub use ptrace::ptrace_sequence;
+
 /// Any text either parses or yields a diagnostic that renders; a parsed scenario runs to
 /// an outcome without panicking (with a small tick budget per statement).
 pub fn scenario_text(data: &[u8]) {
@@ -196,90 +199,5 @@ pub fn seccomp_bpf(data: &[u8]) {
     }
     if let Err(e) = k.check_invariants() {
         panic!("invariant broken: {e}");
-    }
-}
-
-/// The `ptrace` target: three tasks — an unprivileged one, root, and an unprivileged task
-/// confined by a seccomp filter that makes `getppid` fail with `EPERM` — make ptrace,
-/// wait4 and getppid calls chosen by the input (5 bytes per call: who, what, whom, two
-/// option bytes). After every step: the kernel's invariants hold (no tracee outlives its
-/// tracer in a stop, reference counts, …), and the confined task never gets past its
-/// filter unless it is traced with `PTRACE_O_SUSPEND_SECCOMP` by a tracer holding
-/// CAP_SYS_ADMIN in the initial user namespace. `bugcompat` turns on 4.3's
-/// CVE-2022-30594 behaviour (PTRACE_SEIZE skipping that check), which this invariant must
-/// catch.
-pub fn ptrace_sequence(data: &[u8], bugcompat: bool) {
-    use kernel::syscalls::{Arch, Sysno};
-    use kernel::uapi::ptrace::*;
-    let mut k = Kernel::new(SimHal::new(SimConfig { seed: 1, ram_bytes: 8 << 20, cpus: 1 }), KernelConfig::default());
-    if bugcompat {
-        k.admin_sysctl_write("kernel.k43_bugcompat_ptrace_seize_suspend_seccomp", "1").expect("the switch exists");
-    }
-    let user = k.create_process(Cred::new(1000, 1000), "user", 0).expect("spawn at boot");
-    let root = k.create_process(Cred::new(0, 0), "root", 0).expect("spawn at boot");
-    let jailed = k.create_process(Cred::new(1000, 1000), "jailed", 0).expect("spawn at boot");
-    let pids = [user, root, jailed];
-    let nr = |s: Sysno| s.desc().nr(Arch::X86_64).expect("x86_64 number") as u64;
-    // The confinement: no_new_privs, then getppid -> ERRNO(EPERM), everything else allowed.
-    let arena = crate::world::arena_for(jailed);
-    let insns: [(u16, u8, u8, u32); 4] = [
-        (0x20, 0, 0, 0),                           // ld [nr]
-        (0x15, 0, 1, nr(Sysno::Getppid) as u32),   // jeq getppid ? next : skip
-        (0x06, 0, 0, 0x0005_0000 | 1),             // ret ERRNO(EPERM)
-        (0x06, 0, 0, 0x7fff_0000),                 // ret ALLOW
-    ];
-    let mut prog = alloc::vec::Vec::new();
-    for (code, jt, jf, kk) in insns {
-        prog.extend_from_slice(&code.to_le_bytes());
-        prog.extend_from_slice(&[jt, jf]);
-        prog.extend_from_slice(&kk.to_le_bytes());
-    }
-    let mut fprog = alloc::vec::Vec::new();
-    fprog.extend_from_slice(&(insns.len() as u64).to_le_bytes());
-    fprog.extend_from_slice(&(arena + 64).to_le_bytes());
-    k.user_mode_access(jailed, arena, &mut fprog, true).expect("arena");
-    k.user_mode_access(jailed, arena + 64, &mut prog, true).expect("arena");
-    for (s, args) in [(Sysno::Prctl, [38, 1, 0, 0, 0, 0]), (Sysno::Seccomp, [1, 0, arena, 0, 0, 0])] {
-        k.submit(jailed, nr(s), args).expect("enters");
-        while k.step() {}
-        let ev: alloc::vec::Vec<_> = k.take_events().collect();
-        assert!(matches!(ev.last(), Some(kernel::KEvent::SyscallReturn { ret: 0, .. })), "confinement failed: {ev:?}");
-    }
-    let requests = [PTRACE_TRACEME, PTRACE_ATTACH, PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_DETACH, PTRACE_CONT, PTRACE_SYSCALL, PTRACE_SETOPTIONS, PTRACE_KILL];
-    for chunk in data.chunks_exact(5) {
-        let who = pids[chunk[0] as usize % 3];
-        let whom = pids[chunk[2] as usize % 3];
-        let options = (chunk[3] as u64 & PTRACE_O_MASK & 0xff) | if chunk[4] & 1 != 0 { PTRACE_O_SUSPEND_SECCOMP } else { 0 } | if chunk[4] & 2 != 0 { PTRACE_O_EXITKILL } else { 0 };
-        let (sysno, args) = match chunk[1] % 4 {
-            0 | 1 => (Sysno::Ptrace, [requests[chunk[1] as usize / 4 % requests.len()], whom as u64, 0, options, 0, 0]),
-            2 => (Sysno::Wait4, [-1i64 as u64, 0, (kernel::uapi::wait::__WALL | kernel::uapi::wait::WNOHANG) as u64, 0, 0, 0]),
-            _ => (Sysno::Getppid, [0; 6]),
-        };
-        if k.submit(who, nr(sysno), args).is_err() {
-            continue; // stopped, sleeping or gone
-        }
-        for _ in 0..16 {
-            if !k.step() {
-                break;
-            }
-        }
-        let events: alloc::vec::Vec<_> = k.take_events().collect();
-        for ev in events {
-            if let kernel::KEvent::SyscallReturn { pid, sysno: Some(Sysno::Getppid), ret } = ev {
-                if pid == jailed && ret >= 0 {
-                    let link = k.task(jailed).map(|t| t.ptrace.clone()).unwrap_or_default();
-                    let admin = k.task(link.tracer).is_some_and(|t| t.cred.has_cap(kernel::uapi::capability::CAP_SYS_ADMIN) && t.cred.user_ns.is_init());
-                    assert!(
-                        link.options & PTRACE_O_SUSPEND_SECCOMP != 0 && admin,
-                        "seccomp bypassed: the confined task ran getppid traced by {} (options {:#x}) without CAP_SYS_ADMIN",
-                        link.tracer,
-                        link.options
-                    );
-                }
-            }
-        }
-        if let Err(e) = k.check_invariants() {
-            panic!("invariant broken after {}: {e}", sysno.desc().name);
-        }
     }
 }
