@@ -31,9 +31,15 @@
 //! A stop signal the tracer lets through stops the tracee in a group stop reported as
 //! `PTRACE_EVENT_STOP` (seized) or `stopped(sig)`.
 //!
+//! `PTRACE_LISTEN` (seized tracees at a `PTRACE_EVENT_STOP`: a group stop or an
+//! INTERRUPT trap) leaves the tracee stopped but no longer ptrace-stopped: `wait4` does
+//! not report it and requests other than KILL/INTERRUPT fail with ESRCH, until
+//! `PTRACE_INTERRUPT` or a `SIGCONT` makes it trap again (`ptrace_trap_notify`).
+//!
 //! Not modelled: auto-attach options (TRACEFORK/VFORK/CLONE/VFORKDONE/EXIT are accepted
-//! and have no effect), PTRACE_LISTEN (EIO), a tracer reaping a traced non-child's exit
-//! (a tracee that exits is unlinked; its parent reaps it).
+//! and have no effect), a tracer reaping a traced non-child's exit (a tracee that exits
+//! is unlinked at once and its parent reaps it; so `PTRACE_KILL` on a dead tracee is
+//! ESRCH here, where Linux answers 0 until the tracer has reaped it).
 
 use super::task::TaskState;
 use super::{KEvent, Kernel, Pid};
@@ -67,6 +73,8 @@ pub struct PtraceLink {
     pub message: u64,
     /// What the restart `data` of the current stop does.
     pub inject: Inject,
+    /// `JOBCTL_LISTENING`: stopped after `PTRACE_LISTEN`.
+    pub listening: bool,
 }
 
 /// What a restart request's signal (`data`) does, by the kind of stop it ends.
@@ -218,6 +226,25 @@ impl<H: Hal> Kernel<H> {
         self.ptrace_stop(pid, status, Inject::Ignore);
     }
 
+    /// `ptrace_trap_notify` for a listening tracee: it traps again with a fresh
+    /// `PTRACE_EVENT_STOP` (`sig`, or the signal of the stop it was in), reported to the
+    /// tracer.
+    pub(crate) fn ptrace_trap_notify(&mut self, pid: Pid, sig: Option<i32>) {
+        let Some(t) = self.tasks.get_mut(&pid) else { return };
+        if !t.ptrace.listening {
+            return;
+        }
+        let sig = sig.or(t.ptrace.stop.map(|st| (st >> 8) & 0xff)).unwrap_or(SIGTRAP);
+        t.ptrace.listening = false;
+        t.ptrace.stop = Some(stopped(sig) | (PTRACE_EVENT_STOP << 16));
+        t.ptrace.reported = false;
+        let tracer = t.ptrace.tracer;
+        if let Some(tg) = self.task(tracer).map(|t| t.tgid) {
+            let wq = self.child_waitqueue(tg);
+            self.wake_up(wq);
+        }
+    }
+
     /// Acts on the restart signal `data` of the stop `pid` just left (`inject`), and on
     /// the signals it still has queued when it is no longer traced.
     fn ptrace_restart_signal(&mut self, pid: Pid, inject: Inject, data: u64) {
@@ -274,7 +301,7 @@ impl<H: Hal> Kernel<H> {
     pub(crate) fn ptrace_take_stop(&mut self, pid: Pid) -> Option<i32> {
         let t = self.tasks.get_mut(&pid)?;
         match t.ptrace.stop {
-            Some(st) if !t.ptrace.reported && t.state == TaskState::Traced => {
+            Some(st) if !t.ptrace.reported && !t.ptrace.listening && t.state == TaskState::Traced => {
                 t.ptrace.reported = true;
                 Some(st)
             }
@@ -414,7 +441,7 @@ impl<H: Hal> Kernel<H> {
         if !self.traced_by(target, pid) {
             return Err(Errno::ESRCH.into());
         }
-        let stopped_now = self.task(target).is_some_and(|t| t.state == TaskState::Traced);
+        let stopped_now = self.task(target).is_some_and(|t| t.state == TaskState::Traced && !t.ptrace.listening);
         if request != PTRACE_KILL && request != PTRACE_INTERRUPT && !stopped_now {
             return Err(Errno::ESRCH.into());
         }
@@ -435,9 +462,21 @@ impl<H: Hal> Kernel<H> {
                 self.copy_to_user(pid, data, &m.to_le_bytes())?;
                 Ok(0)
             }
+            PTRACE_LISTEN => {
+                let t = self.tasks.get_mut(&target).ok_or(Errno::ESRCH)?;
+                if !t.ptrace.seized || t.ptrace.stop.is_none_or(|st| st >> 16 != PTRACE_EVENT_STOP) {
+                    return Err(Errno::EIO.into());
+                }
+                t.ptrace.listening = true;
+                Ok(0)
+            }
             PTRACE_INTERRUPT => {
                 if !self.task(target).is_some_and(|t| t.ptrace.seized) {
                     return Err(Errno::EIO.into());
+                }
+                if self.task(target).is_some_and(|t| t.ptrace.listening) {
+                    self.ptrace_trap_notify(target, None);
+                    return Ok(0);
                 }
                 self.ptrace_signal_stop(target, event_status(PTRACE_EVENT_STOP));
                 Ok(0)

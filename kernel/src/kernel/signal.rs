@@ -20,7 +20,7 @@
 //! Not modelled: sessions (k43 has no `setsid`, every task shares one session, so
 //! `SIGCONT`'s same-session permission exception always applies), the orphaned
 //! process group rule that discards `SIGTSTP/SIGTTIN/SIGTTOU`, real-time signal queueing
-//! (a pending signal is one bit), `PTRACE_LISTEN`.
+//! (a pending signal is one bit).
 
 use super::task::TaskState;
 use super::{Kernel, Pid};
@@ -155,6 +155,10 @@ impl<H: Hal> Kernel<H> {
         }
         if sig == SIGCONT {
             self.group_continue(tgid);
+            // A listening seized tracee traps again, no longer group-stopped.
+            for &p in &threads {
+                self.ptrace_trap_notify(p, Some(SIGTRAP));
+            }
         }
         let traced = self.task(target).is_some_and(|t| t.ptrace.tracer != 0);
         if traced && sig != SIGKILL {

@@ -18,6 +18,7 @@ pub const PTRACE_SETOPTIONS: u64 = 0x4200;
 pub const PTRACE_GETEVENTMSG: u64 = 0x4201;
 pub const PTRACE_SEIZE: u64 = 0x4206;
 pub const PTRACE_INTERRUPT: u64 = 0x4207;
+pub const PTRACE_LISTEN: u64 = 0x4208;
 
 pub const PTRACE_O_TRACESYSGOOD: u64 = 1;
 pub const PTRACE_O_TRACEFORK: u64 = 2;
@@ -54,6 +55,7 @@ pub const PTRACE_REQUESTS: &[(&str, u64)] = &[
     ("PTRACE_GETEVENTMSG", PTRACE_GETEVENTMSG),
     ("PTRACE_SEIZE", PTRACE_SEIZE),
     ("PTRACE_INTERRUPT", PTRACE_INTERRUPT),
+    ("PTRACE_LISTEN", PTRACE_LISTEN),
 ];
 
 /// `sizeof(struct user_regs_struct)` on x86_64: 27 longs.
