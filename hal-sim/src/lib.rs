@@ -2,12 +2,14 @@
 //!
 //! A virtual clock that only moves when the world says so, entropy from ChaCha seeded by
 //! the scenario seed, RAM as a byte array with a software MMU (4 KiB pages, per-process
-//! page tables with a user bit), a software PAN window, and a captured console. Single
+//! page tables with a user bit), a software PAN window, a captured console, and
+//! persistent-memory devices whose contents survive a simulated reboot (`pmem.rs`). Single
 //! threaded; no wall clock and no OS randomness anywhere.
 
 #![deny(missing_docs)]
 
 mod mmu;
+mod pmem;
 
 use core::cell::{Cell, RefCell};
 use kernel::hal::*;
@@ -15,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
 pub use mmu::SoftMmu;
+pub use pmem::{PmemImage, ResourceConflict, DEFAULT_PMEM, PMEM_BASE};
 
 /// Where simulated RAM starts (the first MiB is left out, as on a PC).
 pub const RAM_BASE: PhysAddr = 0x10_0000;
@@ -54,24 +57,27 @@ pub struct SimHal {
     pan_open: Cell<bool>,
     mmu: SoftMmu,
     patches: RefCell<std::collections::BTreeMap<usize, Vec<u8>>>,
+    devices: pmem::SimDevices,
 }
 
 impl SimHal {
     /// A machine with `config`'s RAM and seed, clock at zero.
     pub fn new(config: SimConfig) -> SimHal {
         let ram_bytes = config.ram_bytes & !(PAGE_SIZE - 1);
+        let regions = [MemRegion { start: RAM_BASE, len: ram_bytes }];
         SimHal {
             now: Cell::new(0),
             timer: Cell::new(None),
             rng: RefCell::new(ChaCha8Rng::seed_from_u64(config.seed)),
             console: RefCell::new(Vec::new()),
             ram: RefCell::new(vec![0u8; ram_bytes as usize]),
-            regions: [MemRegion { start: RAM_BASE, len: ram_bytes }],
+            regions,
             cpus: config.cpus.max(1),
             irq_enabled: Cell::new(true),
             pan_open: Cell::new(false),
             mmu: SoftMmu::default(),
             patches: RefCell::new(Default::default()),
+            devices: pmem::SimDevices::new(&regions),
         }
     }
 
@@ -131,8 +137,18 @@ impl SimHal {
             }
             let in_page = (PAGE_SIZE - (addr & (PAGE_SIZE - 1))) as usize;
             let n = in_page.min(len - done);
-            let range = self.ram_range(pa, n).ok_or(UserFault::NotMapped { addr })?;
-            f(range, done, &mut self.ram.borrow_mut());
+            if let Some(range) = self.ram_range(pa, n) {
+                f(range, done, &mut self.ram.borrow_mut());
+            } else {
+                // A persistent-memory page mapped into the process (DAX): copy through a
+                // bounce buffer, read-modify-write for stores.
+                let mut bounce = vec![0u8; n];
+                self.devices.pmem_read(pa, &mut bounce).map_err(|_| UserFault::NotMapped { addr })?;
+                f(0..n, done, &mut bounce);
+                if write {
+                    self.devices.pmem_write(pa, &bounce).map_err(|_| UserFault::NotMapped { addr })?;
+                }
+            }
             done += n;
         }
         Ok(())
@@ -210,7 +226,7 @@ impl Mmu for SimHal {
         self.mmu.destroy(asid)
     }
     fn map_page(&self, asid: AddressSpaceId, va: VirtAddr, pa: PhysAddr, flags: PteFlags) -> Result<(), MmuError> {
-        if self.ram_range(pa, PAGE_SIZE as usize).is_none() {
+        if self.ram_range(pa, PAGE_SIZE as usize).is_none() && !self.devices.pmem_covers(pa, PAGE_SIZE as usize) {
             return Err(MmuError::BadAddress);
         }
         self.mmu.map(asid, va, pa, flags)
@@ -257,5 +273,14 @@ impl TextPatch for SimHal {
 impl Devices for SimHal {
     fn device_names(&self) -> &[&'static str] {
         &[]
+    }
+    fn iomem_resources(&self) -> &[PhysResource] {
+        self.devices.resources()
+    }
+    fn pmem_read(&self, pa: PhysAddr, buf: &mut [u8]) -> Result<(), PmemError> {
+        self.devices.pmem_read(pa, buf)
+    }
+    fn pmem_write(&self, pa: PhysAddr, data: &[u8]) -> Result<(), PmemError> {
+        self.devices.pmem_write(pa, data)
     }
 }

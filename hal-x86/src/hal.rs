@@ -232,6 +232,10 @@ impl Mmu for X86Hal {
             paging::switch_to(root);
         }
     }
+    fn user_va_floor(&self) -> VirtAddr {
+        // The identity map owns the first GiB: the kernel's address search stays above.
+        paging::USER_FLOOR
+    }
 }
 
 impl UserAccess for X86Hal {

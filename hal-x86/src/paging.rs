@@ -24,6 +24,10 @@ const ADDR: u64 = 0x000f_ffff_ffff_f000;
 /// One past the highest user address (47-bit lower half), as in hal-sim.
 pub const USER_TOP: VirtAddr = 1 << 47;
 
+/// The lowest address a user page can go: below it is the boot identity map of the
+/// first GiB (2 MiB supervisor pages shared by every root).
+pub const USER_FLOOR: VirtAddr = 1 << 30;
+
 extern "C" {
     static boot_pml4: u8;
     static boot_pd: u8;

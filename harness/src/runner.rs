@@ -59,7 +59,12 @@ pub fn run<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool) -> Out
     let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new() };
     r.world.name_hosts = scn.stmts.iter().filter(|s| matches!(s.kind, StmtKind::Host { .. })).count() > 1;
     for st in &scn.stmts {
-        if let Err(msg) = r.stmt(st) {
+        // Every statement must leave every kernel consistent (reference counts, page
+        // tables, task links): a broken invariant fails the scenario at that line.
+        let checked = r.stmt(st).and_then(|()| {
+            r.world.hosts.iter().try_for_each(|h| h.kernel.check_invariants().map_err(|e| format!("kernel invariant broken on {}: {e}", h.name)))
+        });
+        if let Err(msg) = checked {
             let failure = format!("line {}: {}", st.line, msg);
             r.world.note(format!("FAIL {failure}"));
             return Outcome { failure: Some(failure), trace: r.world.trace };
@@ -114,6 +119,13 @@ impl<F: PlatformFactory> Runner<F> {
             IntExpr::Const(c) => *c,
             IntExpr::Var(v) => self.var(v)?,
             IntExpr::Neg(e) => self.eval(e)?.wrapping_neg(),
+            IntExpr::Add(parts) => {
+                let mut acc = 0i64;
+                for p in parts {
+                    acc = acc.wrapping_add(self.eval(p)?);
+                }
+                acc
+            }
             IntExpr::Or(parts) => {
                 let mut acc = 0;
                 for p in parts {
@@ -129,6 +141,7 @@ impl<F: PlatformFactory> Runner<F> {
         match p {
             Pat::Any => true,
             Pat::Const(c) => *c == v,
+            Pat::Expr(e) => self.eval(e).is_ok_and(|x| x == v),
             Pat::Var(name) => match self.var(name) {
                 Ok(b) => b == v,
                 Err(_) => {
@@ -538,7 +551,8 @@ impl<F: PlatformFactory> Runner<F> {
         if !ok {
             let expected = match want {
                 RetExpect::Err(e) => format!("-1 {}", errno_text(*e)),
-                RetExpect::Value(Pat::Const(c)) => c.to_string(),
+                RetExpect::Value(Pat::Const(c)) => strace::retval(desc.ret, *c),
+                RetExpect::Value(Pat::Expr(e)) => self.eval(e).map(|x| strace::retval(desc.ret, x)).unwrap_or_else(|e| e),
                 RetExpect::Value(Pat::Var(v)) => format!("${v} = {}", self.var(v).map(|x| x.to_string()).unwrap_or_else(|_| String::from("a value"))),
                 _ => String::from("?"),
             };

@@ -67,7 +67,17 @@ pub fn ptr(p: u64) -> String {
     }
 }
 
-/// Flags of `set` joined by `|`, unknown bits in hex at the end.
+/// A value as C's `%#lx` prints it: `0`, `0x1000`.
+pub fn hex(v: u64) -> String {
+    if v == 0 {
+        String::from("0")
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+/// Flags of `set` joined by `|`, unknown bits in hex at the end; the set's zero-valued
+/// name (`PROT_NONE`) when nothing is set.
 pub fn flags(set: &FlagSet, v: u64) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut rest = v;
@@ -75,7 +85,7 @@ pub fn flags(set: &FlagSet, v: u64) -> String {
         let m = v & mask;
         match names.iter().find(|n| n.1 == m) {
             Some(n) => parts.push(n.0.into()),
-            None => parts.push(format!("{m:#x}")),
+            None => parts.push(hex(m)),
         }
         rest &= !mask;
     }
@@ -98,7 +108,10 @@ pub fn flags(set: &FlagSet, v: u64) -> String {
     }
     let tail = bit_names(set.flags.iter().copied(), rest);
     if parts.is_empty() || tail != "0" {
-        parts.push(tail);
+        match set.flags.iter().find(|f| f.1 == 0) {
+            Some(none) if tail == "0" => parts.push(none.0.into()),
+            _ => parts.push(tail),
+        }
     }
     parts.join("|")
 }
@@ -225,6 +238,7 @@ pub fn retval(kind: RetKind, ret: i64) -> String {
     }
     match kind {
         RetKind::Id => format!("{}", ret as u32),
+        RetKind::Ptr => hex(ret as u64),
         _ => format!("{ret}"),
     }
 }

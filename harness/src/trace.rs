@@ -80,6 +80,7 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, pee
         ArgKind::Signal => strace::signal_name(a as u32 as i32),
         ArgKind::Mode => strace::mode_arg(a & 0o7777),
         ArgKind::Off => format!("{}", a as i64),
+        ArgKind::Hex => strace::hex(a),
         ArgKind::Flags(set) => strace::flags(set, if set.signal_low_byte { a } else { a as u32 as u64 }),
         ArgKind::Enum(set) => set.name_of(a as u32 as u64).map(String::from).unwrap_or_else(|| format!("{}", a as u32 as i32)),
         ArgKind::Path | ArgKind::Str => match peek.peek_cstr(a, 4096) {

@@ -12,6 +12,7 @@
 
 extern crate alloc;
 
+pub mod arch;
 pub mod fs;
 pub mod hal;
 pub mod kernel;

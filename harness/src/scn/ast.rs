@@ -46,6 +46,8 @@ pub enum IntExpr {
     Or(Vec<IntExpr>),
     /// The negation of a value (`-$pgrp`).
     Neg(alloc::boxed::Box<IntExpr>),
+    /// The sum of the parts (`$m+4096`), wrapping.
+    Add(Vec<IntExpr>),
 }
 
 /// A value to match, binding a variable when it is still unbound.
@@ -55,6 +57,8 @@ pub enum Pat {
     Const(i64),
     /// Bind, or compare when bound.
     Var(String),
+    /// Must equal the value of an expression of bound variables (`= $m+8192`).
+    Expr(IntExpr),
     /// Anything.
     Any,
 }

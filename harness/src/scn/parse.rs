@@ -405,7 +405,14 @@ fn pat(c: &mut Cursor<'_>) -> PResult<Pat> {
         return Ok(Pat::Any);
     }
     if let Some(v) = c.var() {
-        return Ok(Pat::Var(v));
+        if !c.looking_at("+") {
+            return Ok(Pat::Var(v));
+        }
+        let mut terms = alloc::vec![IntExpr::Var(v)];
+        while c.eat("+") {
+            terms.push(int_atom(c, None)?);
+        }
+        return Ok(Pat::Expr(IntExpr::Add(terms)));
     }
     match c.number() {
         Some(n) => Ok(Pat::Const(n)),
@@ -438,52 +445,61 @@ fn named(table: &[(&str, u64)], name: &str) -> Option<i64> {
 }
 
 /// An integer expression for an argument of `kind`: numbers, `$vars`, the names the
-/// kind knows (flags, enum values), `1<<CAP_X`, joined by `|`.
+/// kind knows (flags, enum values), `1<<CAP_X`, summed with `+` and joined by `|`
+/// (`+` binds tighter).
 fn int_expr(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
     let mut parts = Vec::new();
     loop {
-        let at = c.pos;
-        let part = if let Some(v) = c.var() {
-            IntExpr::Var(v)
-        } else if c.looking_at("-$") {
-            c.pos += 1;
-            IntExpr::Neg(alloc::boxed::Box::new(IntExpr::Var(c.var().ok_or(()).or_else(|_| c.err("expected a $variable after -"))?)))
-        } else if let Some(n) = c.number() {
-            if c.eat("<<") {
-                let at2 = c.pos;
-                let name = c.ident().ok_or(()).or_else(|_| c.err("expected a capability name after <<"))?;
-                let cap = cap_from_name(name).ok_or(()).or_else(|_| c.err_at(at2, format!("unknown capability '{name}'")))?;
-                IntExpr::Const(n << cap)
-            } else {
-                IntExpr::Const(n)
-            }
-        } else if let Some(name) = c.ident() {
-            let v = match kind {
-                Some(ArgKind::Flags(set)) => set.lookup(name).map(|v| v as i64).or_else(|| (set.signal_low_byte).then(|| signal_number(name).map(|s| s as i64)).flatten()),
-                Some(ArgKind::Enum(set)) => set.lookup(name).map(|v| v as i64),
-                Some(ArgKind::Signal) => signal_number(name).map(|s| s as i64),
-                _ => None,
-            };
-            match v.or_else(|| constant(name)) {
-                Some(v) => IntExpr::Const(v),
-                None => {
-                    let what = match kind {
-                        Some(ArgKind::Flags(set)) => format!("unknown flag '{name}' for {}", set.name),
-                        Some(ArgKind::Enum(set)) => format!("unknown value '{name}' for {}", set.name),
-                        _ => format!("unknown constant '{name}'"),
-                    };
-                    return c.err_at(at, what);
-                }
-            }
-        } else {
-            return c.err("expected a number, a name or a $variable");
-        };
-        parts.push(part);
+        let mut terms = alloc::vec![int_atom(c, kind)?];
+        while c.eat("+") {
+            terms.push(int_atom(c, kind)?);
+        }
+        parts.push(if terms.len() == 1 { terms.pop().unwrap_or(IntExpr::Const(0)) } else { IntExpr::Add(terms) });
         if !c.eat("|") {
             break;
         }
     }
     Ok(if parts.len() == 1 { parts.pop().unwrap_or(IntExpr::Const(0)) } else { IntExpr::Or(parts) })
+}
+
+/// One operand of [`int_expr`].
+fn int_atom(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
+    let at = c.pos;
+    Ok(if let Some(v) = c.var() {
+        IntExpr::Var(v)
+    } else if c.looking_at("-$") {
+        c.pos += 1;
+        IntExpr::Neg(alloc::boxed::Box::new(IntExpr::Var(c.var().ok_or(()).or_else(|_| c.err("expected a $variable after -"))?)))
+    } else if let Some(n) = c.number() {
+        if c.eat("<<") {
+            let at2 = c.pos;
+            let name = c.ident().ok_or(()).or_else(|_| c.err("expected a capability name after <<"))?;
+            let cap = cap_from_name(name).ok_or(()).or_else(|_| c.err_at(at2, format!("unknown capability '{name}'")))?;
+            IntExpr::Const(n << cap)
+        } else {
+            IntExpr::Const(n)
+        }
+    } else if let Some(name) = c.ident() {
+        let v = match kind {
+            Some(ArgKind::Flags(set)) => set.lookup(name).map(|v| v as i64).or_else(|| (set.signal_low_byte).then(|| signal_number(name).map(|s| s as i64)).flatten()),
+            Some(ArgKind::Enum(set)) => set.lookup(name).map(|v| v as i64),
+            Some(ArgKind::Signal) => signal_number(name).map(|s| s as i64),
+            _ => None,
+        };
+        match v.or_else(|| constant(name)) {
+            Some(v) => IntExpr::Const(v),
+            None => {
+                let what = match kind {
+                    Some(ArgKind::Flags(set)) => format!("unknown flag '{name}' for {}", set.name),
+                    Some(ArgKind::Enum(set)) => format!("unknown value '{name}' for {}", set.name),
+                    _ => format!("unknown constant '{name}'"),
+                };
+                return c.err_at(at, what);
+            }
+        }
+    } else {
+        return c.err("expected a number, a name or a $variable");
+    })
 }
 
 /// A raw pointer where a buffer or structure would go: `NULL`, a number, a `$var`.

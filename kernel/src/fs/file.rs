@@ -140,11 +140,12 @@ impl<H: Hal> Kernel<H> {
         }
     }
 
-    /// Evicts a ramfs inode once it has no links and no open file refers to it.
+    /// Evicts a ramfs inode once it has no links and no open file or mapping refers to it.
     pub fn maybe_evict(&mut self, ino: super::Ino) {
         let Some(inode) = self.vfs.ram.get(ino) else { return };
         let linked = inode.nlink > 0;
-        if linked || self.files.values().any(|f| f.node == Node::Ram(ino)) {
+        // A mapping holds the file too (vma->vm_file).
+        if linked || self.files.values().any(|f| f.node == Node::Ram(ino)) || self.mapping_in_use(crate::mm::Mapping::Ram(ino)) {
             return;
         }
         self.vfs.ram.evict(ino);

@@ -10,6 +10,7 @@ pub mod ramfs;
 pub mod read_write;
 pub mod stat;
 pub mod sysctl;
+pub mod task_mmu;
 pub mod xattr;
 
 use alloc::collections::BTreeMap;

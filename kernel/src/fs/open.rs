@@ -121,6 +121,12 @@ impl<H: Hal> Kernel<H> {
                 mask |= MAY_WRITE;
             }
             self.node_permission(&cred, node, mask)?;
+            // proc_maps_open → proc_mem_open: the reader must be allowed to ptrace-read it.
+            if let Node::Proc(super::proc::ProcNode::Maps(target)) = node {
+                if !self.ptrace_may_access(pid, target) {
+                    return Err(Errno::EACCES.into());
+                }
+            }
             if flags & O_NOATIME != 0 {
                 if let Node::Ram(ino) = node {
                     let uid = self.vfs.ram.get(ino).map(|i| i.uid).unwrap_or(0);
@@ -141,6 +147,7 @@ impl<H: Hal> Kernel<H> {
                             }
                         }
                     }
+                    self.filemap_refresh(ino);
                 }
             }
         }

@@ -1,4 +1,5 @@
-//! procfs: `/proc/<pid>/status` in 4.3's exact text, `/proc/<pid>/comm`, `/proc/self`,
+//! procfs: `/proc/<pid>/status` and `/proc/<pid>/maps` in 4.3's exact text (the latter in
+//! `task_mmu.rs`), `/proc/<pid>/comm`, `/proc/self`,
 //! `/proc/version` and the `/proc/sys` tree; and the few debugfs entries k43 has
 //! (`/sys/kernel/debug/provoke-crash/DIRECT`, lkdtm's), which are synthetic nodes of the
 //! same kind.
@@ -26,6 +27,8 @@ pub enum ProcNode {
     Status(Pid),
     /// `/proc/<pid>/comm`.
     Comm(Pid),
+    /// `/proc/<pid>/maps`.
+    Maps(Pid),
     /// `/proc/version`.
     Version,
     /// A directory of `/proc/sys`: index of a knob below it and the depth of the directory
@@ -86,6 +89,7 @@ impl<H: Hal> Kernel<H> {
                 ".." => ProcNode::Root,
                 "status" => ProcNode::Status(p),
                 "comm" => ProcNode::Comm(p),
+                "maps" => ProcNode::Maps(p),
                 _ => return Err(Errno::ENOENT),
             },
             ProcNode::SysDir(k, depth) => {
@@ -133,7 +137,7 @@ impl<H: Hal> Kernel<H> {
                 let (u, g) = task_owner(p)?;
                 (S_IFDIR | 0o555, u, g)
             }
-            ProcNode::Status(p) => {
+            ProcNode::Status(p) | ProcNode::Maps(p) => {
                 let (u, g) = task_owner(p)?;
                 (S_IFREG | 0o444, u, g)
             }
@@ -154,6 +158,7 @@ impl<H: Hal> Kernel<H> {
     pub fn proc_read(&self, node: ProcNode) -> Result<Vec<u8>, Errno> {
         match node {
             ProcNode::Status(p) => self.proc_pid_status(p).map(String::into_bytes),
+            ProcNode::Maps(p) => self.proc_pid_maps(p).map(String::into_bytes),
             ProcNode::Comm(p) => {
                 let mut s = self.task(p).ok_or(Errno::ESRCH)?.comm.clone();
                 s.push('\n');
@@ -172,6 +177,9 @@ impl<H: Hal> Kernel<H> {
             ProcNode::SysFile(k) => {
                 let (mode, uid, gid) = self.proc_attr(node).ok_or(Errno::ENOENT)?;
                 node.permission(cred, mode, uid, gid, MAY_WRITE)?;
+                if let Some(check) = self.vfs.sysctl.knobs.get(k as usize).and_then(|kn| kn.write_check) {
+                    check(cred)?;
+                }
                 self.vfs.sysctl.write(k as usize, data)?;
                 Ok(data.len())
             }
@@ -218,27 +226,7 @@ impl<H: Hal> Kernel<H> {
         s.push('\n');
         if t.state != TaskState::Zombie {
             if let Some(mm) = self.mms.get(&t.mm) {
-                let kb = |b: u64| b / 1024;
-                let size: u64 = mm.vmas.iter().map(|v| v.end - v.start).sum();
-                let stack: u64 = mm.vmas.iter().filter(|v| v.name == "[stack]").map(|v| v.end - v.start).sum();
-                let rss = mm.pages.len() as u64 * 4096;
-                let _ = write!(
-                    s,
-                    "VmPeak:\t{:8} kB\nVmSize:\t{:8} kB\nVmLck:\t{:8} kB\nVmPin:\t{:8} kB\nVmHWM:\t{:8} kB\nVmRSS:\t{:8} kB\nVmData:\t{:8} kB\nVmStk:\t{:8} kB\nVmExe:\t{:8} kB\nVmLib:\t{:8} kB\nVmPTE:\t{:8} kB\nVmPMD:\t{:8} kB\nVmSwap:\t{:8} kB\n",
-                    kb(mm.hiwater_vm.max(size)),
-                    kb(size),
-                    0,
-                    0,
-                    kb(mm.hiwater_rss.max(rss)),
-                    kb(rss),
-                    kb(size - stack),
-                    kb(stack),
-                    0,
-                    0,
-                    if rss > 0 { 4 } else { 0 },
-                    if rss > 0 { 4 } else { 0 },
-                    0
-                );
+                s.push_str(&self.task_mem(mm));
             }
         }
         let threads = self.tasks.values().filter(|o| o.tgid == t.tgid && o.state != TaskState::Zombie).count().max(1);

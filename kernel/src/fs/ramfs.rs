@@ -103,6 +103,30 @@ impl Ramfs {
         self.inodes.remove(&ino);
     }
 
+    /// An absolute path naming `ino` (the first link found walking down from `/`, in name
+    /// order): what `d_path` prints for a mapped file. `None` once it has no link.
+    pub fn path_of(&self, ino: Ino) -> Option<Vec<u8>> {
+        if ino == ROOT_INO {
+            return Some(b"/".to_vec());
+        }
+        let mut stack: Vec<(Ino, Vec<u8>)> = alloc::vec![(ROOT_INO, Vec::new())];
+        while let Some((dir, prefix)) = stack.pop() {
+            let Some(InodeData::Dir { entries, .. }) = self.get(dir).map(|i| &i.data) else { continue };
+            for (name, &child) in entries {
+                let mut p = prefix.clone();
+                p.push(b'/');
+                p.extend_from_slice(name);
+                if child == ino {
+                    return Some(p);
+                }
+                if matches!(self.get(child).map(|i| &i.data), Some(InodeData::Dir { .. })) {
+                    stack.push((child, p));
+                }
+            }
+        }
+        None
+    }
+
     /// Creates a regular file `name` in `dir` with `content` (boot-time population and
     /// admin commands).
     pub fn create_file(&mut self, dir: Ino, name: &[u8], mode: u32, uid: u32, gid: u32, content: Vec<u8>, now: u64) -> Ino {

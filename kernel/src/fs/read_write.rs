@@ -40,7 +40,13 @@ impl<H: Hal> Kernel<H> {
                 let total = match step {
                     PipeStep::Done(t) | PipeStep::Block(t) => t,
                 };
-                self.copy_to_user(pid, buf + done as u64, &tmp[..total - done])?;
+                if let Err(e) = self.copy_to_user(pid, buf + done as u64, &tmp[..total - done]) {
+                    // pipe_read leaves a buffer it could not copy out in the pipe.
+                    if let Some(pp) = self.pipes.get_mut(&p) {
+                        pp.bufs.push_front(super::pipe::PipeBuffer { data: tmp[..total - done].to_vec(), offset: 0, packet: false });
+                    }
+                    return if done > 0 { Ok(done as i64) } else { Err(e.into()) };
+                }
                 if let PipeStep::Block(t) = step {
                     // A writer is waiting for room: keep reading after it writes.
                     self.set_restart_state(pid, t as u64);
@@ -50,6 +56,7 @@ impl<H: Hal> Kernel<H> {
                 return Ok(total as i64);
             }
             Node::Ram(ino) => {
+                self.filemap_writeback(ino);
                 let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
                 let i = self.vfs.ram.get_mut(ino).ok_or(Errno::EBADF)?;
                 let InodeData::Reg(d) = &i.data else { return Err(Errno::EISDIR.into()) };
@@ -117,33 +124,12 @@ impl<H: Hal> Kernel<H> {
             }
             Node::Ram(ino) => {
                 let data = self.read_user(pid, buf, count)?;
-                let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();
-                let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
-                let i = self.vfs.ram.get_mut(ino).ok_or(Errno::EBADF)?;
-                let InodeData::Reg(d) = &mut i.data else { return Err(Errno::EISDIR.into()) };
-                let pos = if f.flags & O_APPEND != 0 { d.len() as u64 } else { f.pos };
-                let end = pos.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
-                if end > RAMFS_MAX_FILE {
-                    return Err(Errno::EFBIG.into());
-                }
-                if !data.is_empty() {
-                    if d.len() < end as usize {
-                        d.resize(end as usize, 0);
-                    }
-                    d[pos as usize..end as usize].copy_from_slice(&data);
-                    // file_remove_privs: setuid/setgid go unless CAP_FSETID; file
-                    // capabilities always go.
-                    if !capable(&cred, CAP_FSETID) {
-                        i.kill_suid_sgid();
-                    }
-                    i.xattrs.remove(XATTR_NAME_CAPS.as_bytes());
-                    i.mtime = now;
-                    i.ctime = now;
-                }
-                if let Some(fm) = self.files.get_mut(&fid) {
-                    fm.pos = end;
-                }
-                Ok(data.len() as i64)
+                // Bring stores made through shared mappings in first, and show the
+                // mappings what was written after.
+                self.filemap_writeback(ino);
+                let r = self.ramfs_write(pid, fid, &f, ino, &data);
+                self.filemap_refresh(ino);
+                r
             }
             Node::Proc(ProcNode::ProvokeCrashDirect) => self.lkdtm_direct_entry(pid, buf, count),
             Node::Proc(p) => {
@@ -153,6 +139,38 @@ impl<H: Hal> Kernel<H> {
                 Ok(n as i64)
             }
         }
+    }
+
+    /// The ramfs part of `write`: at the position (or the end for `O_APPEND`), dropping
+    /// set-id bits and file capabilities as `file_remove_privs` does.
+    fn ramfs_write(&mut self, pid: Pid, fid: super::file::FileId, f: &super::file::File, ino: super::Ino, data: &[u8]) -> SysResult {
+        let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();
+        let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
+        let i = self.vfs.ram.get_mut(ino).ok_or(Errno::EBADF)?;
+        let InodeData::Reg(d) = &mut i.data else { return Err(Errno::EISDIR.into()) };
+        let pos = if f.flags & O_APPEND != 0 { d.len() as u64 } else { f.pos };
+        let end = pos.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
+        if end > RAMFS_MAX_FILE {
+            return Err(Errno::EFBIG.into());
+        }
+        if !data.is_empty() {
+            if d.len() < end as usize {
+                d.resize(end as usize, 0);
+            }
+            d[pos as usize..end as usize].copy_from_slice(data);
+            // file_remove_privs: setuid/setgid go unless CAP_FSETID; file
+            // capabilities always go.
+            if !capable(&cred, CAP_FSETID) {
+                i.kill_suid_sgid();
+            }
+            i.xattrs.remove(XATTR_NAME_CAPS.as_bytes());
+            i.mtime = now;
+            i.ctime = now;
+        }
+        if let Some(fm) = self.files.get_mut(&fid) {
+            fm.pos = end;
+        }
+        Ok(data.len() as i64)
     }
 
     pub(crate) fn sys_lseek(&mut self, pid: Pid, fd: i32, off: i64, whence: u32) -> SysResult {

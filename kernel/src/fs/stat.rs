@@ -29,6 +29,7 @@ fn proc_ino(p: ProcNode) -> u64 {
         ProcNode::PidDir(pid) => (pid as u64) << 8,
         ProcNode::Status(pid) => ((pid as u64) << 8) | 1,
         ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,
+        ProcNode::Maps(pid) => ((pid as u64) << 8) | 3,
         ProcNode::SysDir(k, d) => 0xe000_0000 + ((k as u64) << 4) + d as u64,
         ProcNode::SysFile(k) => 0xd000_0000 + k as u64,
         ProcNode::DebugRoot => 1,

@@ -1,7 +1,9 @@
 //! `/proc/sys`: the sysctl tree later features register knobs in (`register_sysctl`).
 //!
-//! A knob is an integer (`proc_dointvec_minmax`) or a string (`proc_dostring`); writes
-//! are parsed the way those handlers parse them, with their errnos.
+//! A knob is an integer (`proc_dointvec_minmax`), an unsigned long
+//! (`proc_doulongvec_minmax`) or a string (`proc_dostring`); writes are parsed the way
+//! those handlers parse them, with their errnos. A knob may add a permission check of
+//! its own handler (`mmap_min_addr_handler` wants `CAP_SYS_RAWIO`).
 
 use crate::uapi::Errno;
 use alloc::string::String;
@@ -14,7 +16,13 @@ pub enum KnobValue {
     Int { value: i64, min: i64, max: i64 },
     /// `proc_dostring` with a maximum length (the buffer size, NUL included).
     Str { value: String, maxlen: usize },
+    /// `proc_doulongvec_minmax` over one unsigned long without bounds.
+    ULong { value: u64 },
 }
+
+/// A handler's own check before a write is parsed (the file permission was checked at
+/// open).
+pub type WriteCheck = fn(&crate::security::cred::Cred) -> Result<(), Errno>;
 
 /// One sysctl file.
 #[derive(Clone, Debug)]
@@ -23,6 +31,8 @@ pub struct Knob {
     pub path: String,
     pub mode: u32,
     pub value: KnobValue,
+    /// The handler's permission check on write, if it has one.
+    pub write_check: Option<WriteCheck>,
 }
 
 /// The registry of knobs.
@@ -34,7 +44,12 @@ pub struct Sysctl {
 impl Sysctl {
     /// Registers a knob; a second registration of one path replaces the first.
     pub fn register(&mut self, path: &str, mode: u32, value: KnobValue) {
-        let knob = Knob { path: path.into(), mode, value };
+        self.register_checked(path, mode, value, None);
+    }
+
+    /// Registers a knob whose handler checks the writer first.
+    pub fn register_checked(&mut self, path: &str, mode: u32, value: KnobValue, write_check: Option<WriteCheck>) {
+        let knob = Knob { path: path.into(), mode, value, write_check };
         match self.knobs.iter_mut().find(|k| k.path == path) {
             Some(k) => *k = knob,
             None => self.knobs.push(knob),
@@ -57,6 +72,7 @@ impl Sysctl {
         let k = self.knobs.get(idx)?;
         let mut s = match &k.value {
             KnobValue::Int { value, .. } => alloc::format!("{value}"),
+            KnobValue::ULong { value } => alloc::format!("{value}"),
             KnobValue::Str { value, .. } => value.clone(),
         };
         s.push('\n');
@@ -81,6 +97,25 @@ impl Sysctl {
                 }
                 *value = v;
             }
+            KnobValue::ULong { value } => {
+                // __do_proc_doulongvec_minmax: leading blanks, an optional '-', a number
+                // in strtoul's base 0 ending in whitespace or the end; a negative value
+                // is skipped without an error.
+                let text = core::str::from_utf8(data).map_err(|_| Errno::EINVAL)?;
+                let t = text.trim_start();
+                if t.is_empty() {
+                    return Ok(());
+                }
+                let (neg, t) = match t.strip_prefix('-') {
+                    Some(r) => (true, r),
+                    None => (false, t),
+                };
+                let end = t.find(|c: char| c.is_ascii_whitespace() || c == '\0').unwrap_or(t.len());
+                let v = parse_ulong(&t[..end]).ok_or(Errno::EINVAL)?;
+                if !neg {
+                    *value = v;
+                }
+            }
             KnobValue::Str { value, maxlen } => {
                 let line = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
                 let line = &line[..line.len().min(maxlen.saturating_sub(1))];
@@ -94,7 +129,15 @@ impl Sysctl {
     pub fn int(&self, path: &str) -> Option<i64> {
         match &self.knobs.get(self.find(path)?)?.value {
             KnobValue::Int { value, .. } => Some(*value),
-            KnobValue::Str { .. } => None,
+            _ => None,
+        }
+    }
+
+    /// The value of an unsigned-long knob.
+    pub fn ulong(&self, path: &str) -> Option<u64> {
+        match &self.knobs.get(self.find(path)?)?.value {
+            KnobValue::ULong { value } => Some(*value),
+            _ => None,
         }
     }
 
@@ -102,7 +145,7 @@ impl Sysctl {
     pub fn string(&self, path: &str) -> Option<&str> {
         match &self.knobs.get(self.find(path)?)?.value {
             KnobValue::Str { value, .. } => Some(value),
-            KnobValue::Int { .. } => None,
+            _ => None,
         }
     }
 }
@@ -122,4 +165,26 @@ fn parse_long(s: &str) -> Option<i64> {
     };
     let v = i64::try_from(v).ok()?;
     Some(if neg { -v } else { v })
+}
+
+/// `simple_strtoul(s, 0)` over a whole word: `0x` hex, `0` octal or decimal digits, at
+/// least one; wraps on overflow as `simple_strtoul` does.
+fn parse_ulong(s: &str) -> Option<u64> {
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).filter(|h| h.starts_with(|c: char| c.is_ascii_hexdigit()));
+    let (radix, digits) = if let Some(h) = hex {
+        (16, h)
+    } else if s.len() > 1 && s.starts_with('0') {
+        (8, &s[1..])
+    } else {
+        (10, s)
+    };
+    let mut v: u64 = 0;
+    for c in digits.chars() {
+        let d = c.to_digit(radix)? as u64;
+        v = v.wrapping_mul(radix as u64).wrapping_add(d);
+    }
+    Some(v)
 }

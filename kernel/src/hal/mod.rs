@@ -121,6 +121,12 @@ pub trait Mmu {
     fn flush_tlb(&self, asid: AddressSpaceId, va: Option<VirtAddr>);
     /// Makes `asid` the current user address space (CR3 / TTBR0).
     fn activate(&self, asid: AddressSpaceId);
+    /// The lowest user address this backend can map (`map_page` refuses pages below it).
+    /// The kernel's address search never hands out memory below it; a `MAP_FIXED` mapping
+    /// there still gets its VMA, and a fault in it is `SIGSEGV`/`-EFAULT`.
+    fn user_va_floor(&self) -> VirtAddr {
+        0
+    }
 }
 
 /// How an access to user memory failed.
@@ -167,10 +173,59 @@ pub trait TextPatch {
     fn patch_text(&self, site: usize, insn: &[u8]);
 }
 
+/// Firmware name of usable RAM in the physical map (e820 types 1 and 128).
+pub const IORES_SYSTEM_RAM: &str = "System RAM";
+/// Firmware name of e820 type 12, the pre-ACPI-6 NVDIMM type `memmap=nn!ss` creates.
+pub const IORES_PMEM_LEGACY: &str = "Persistent Memory (legacy)";
+/// Firmware name of e820 type 7 (ACPI 6 persistent memory).
+pub const IORES_PMEM: &str = "Persistent Memory";
+/// Firmware name of e820 type 2 and of every type Linux 4.3 does not know.
+pub const IORES_RESERVED: &str = "reserved";
+
+/// One top-level entry of the physical address map as the firmware reports it (an e820
+/// entry): what `/proc/iomem` prints at depth 0 and what `region_intersects` walks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhysResource {
+    /// First byte of the range.
+    pub start: PhysAddr,
+    /// Length in bytes (never 0).
+    pub len: u64,
+    /// The name Linux gives the range ([`IORES_SYSTEM_RAM`], [`IORES_PMEM_LEGACY`], …).
+    pub name: &'static str,
+    /// `IORESOURCE_BUSY`: claimed at boot, so no driver may request a region inside it.
+    /// x86 marks System RAM busy and leaves reserved ranges above 1 MiB and persistent
+    /// memory free for their drivers.
+    pub busy: bool,
+}
+
+/// Why a persistent-memory access failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PmemError {
+    /// The range does not lie inside one persistent-memory region of this platform.
+    NotPmem,
+}
+
 /// Devices the platform found, handed to the kernel at boot.
 pub trait Devices {
     /// Names of the devices found, in discovery order (e.g. `"eth0"`, `"vda"`).
     fn device_names(&self) -> &[&'static str];
+    /// The top-level physical address map, sorted by address, entries not overlapping.
+    /// Empty (the default) means the backend reports no map: the kernel then takes
+    /// [`PhysMem::ram_regions`] as its only, busy, System RAM entries.
+    fn iomem_resources(&self) -> &[PhysResource] {
+        &[]
+    }
+    /// Reads persistent memory by physical address; the range must lie inside one pmem
+    /// region. Backends without persistent memory (the default) refuse every range.
+    fn pmem_read(&self, _pa: PhysAddr, _buf: &mut [u8]) -> Result<(), PmemError> {
+        Err(PmemError::NotPmem)
+    }
+    /// Writes persistent memory by physical address; the bytes are durable when this
+    /// returns (the platform behaves like an ADR-protected NVDIMM). Same range rule as
+    /// [`Devices::pmem_read`].
+    fn pmem_write(&self, _pa: PhysAddr, _data: &[u8]) -> Result<(), PmemError> {
+        Err(PmemError::NotPmem)
+    }
 }
 
 /// Everything the kernel needs from a platform.

@@ -70,10 +70,13 @@ impl<H: Hal> Kernel<H> {
         let node = self.path_lookup(pid, crate::uapi::fcntl::AT_FDCWD, &path)?;
         let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();
         let Node::Ram(ino) = node else { return Err(Errno::EACCES.into()) };
+        // The binary's bytes as a mapping may have changed them.
+        self.filemap_writeback(ino);
         let inode = self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?;
         let InodeData::Reg(content) = &inode.data else { return Err(Errno::EACCES.into()) };
         crate::fs::namei::inode_permission(&cred, inode, MAY_EXEC)?;
         let (mode, fuid, fgid) = (inode.mode, inode.uid, inode.gid);
+        let size = content.len() as u64;
         let caps_xattr = inode.xattrs.get(XATTR_NAME_CAPS.as_bytes()).map(<[u8]>::to_vec);
         let program = content
             .strip_prefix(K43_MAGIC)
@@ -105,6 +108,7 @@ impl<H: Hal> Kernel<H> {
             crate::printk!(self, "warning: `{}' has both setuid-root and effective capabilities. Therefore not raising all capabilities.", String::from_utf8_lossy(&path));
         }
         let mut new_mm = crate::mm::mm_alloc(&self.hal)?;
+        self.map_exec_text(&mut new_mm, ino, size);
         // setup_new_exec: dumpable unless the caller runs with set-id ids; commit_creds
         // below clears it when the exec changes ids or grows the permitted set.
         new_mm.dumpable = (cred.euid == cred.uid && cred.egid == cred.gid) as u8;

@@ -111,8 +111,9 @@ impl<H: Hal> Kernel<H> {
         let Some(mm) = self.mms.get_mut(&id) else { return };
         mm.users -= 1;
         if mm.users == 0 {
-            let mm = self.mms.remove(&id).expect("present above");
-            crate::mm::mm_release(&self.hal, &mut self.frames, mm);
+            if let Some(mm) = self.mms.remove(&id) {
+                self.mm_release(mm);
+            }
         }
     }
 

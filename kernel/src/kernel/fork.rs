@@ -46,11 +46,7 @@ impl<H: Hal> Kernel<H> {
             }
             parent_task.mm
         } else {
-            let old = self.mms.get(&parent_task.mm).ok_or(Errno::ENOMEM)?;
-            let new = crate::mm::dup_mm(&self.hal, &mut self.frames, old)?;
-            let id = self.next_id();
-            self.mms.insert(id, new);
-            id
+            self.dup_mm(pid, parent_task.mm)?
         };
         let files = if flags & CLONE_FILES != 0 {
             if let Some(f) = self.fdtables.get_mut(&parent_task.files) {

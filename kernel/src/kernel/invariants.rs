@@ -10,6 +10,70 @@ use alloc::format;
 use alloc::string::String;
 
 impl<H: Hal> Kernel<H> {
+    /// Address spaces and frames: VMAs sorted, page aligned, not overlapping, inside the
+    /// user half, userfaultfd context set exactly with a `VM_UFFD_*` flag; every present
+    /// page inside a VMA and consistent with the HAL's page table; and each frame's
+    /// reference count equal to the PTEs mapping it plus one for the page cache (the zero
+    /// page: the cache's one reference, PTEs take none), with no frame in use that nothing
+    /// refers to.
+    fn check_mm_invariants(&self) -> Result<(), String> {
+        use crate::mm::{PageKind, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, TASK_SIZE};
+        let mut refs: BTreeMap<u64, u32> = BTreeMap::new();
+        let zero = self.page_cache.zero();
+        for (id, mm) in &self.mms {
+            let mut prev_end = 0;
+            for v in &mm.vmas {
+                if v.start % 4096 != 0 || v.end % 4096 != 0 || v.start >= v.end || v.start < prev_end || v.end > TASK_SIZE {
+                    return Err(format!("mm {id}: bad VMA {:#x}-{:#x} after {prev_end:#x}", v.start, v.end));
+                }
+                if v.uffd_ctx.is_some() != (v.flags & (VM_UFFD_MISSING | VM_UFFD_WP) != 0) {
+                    return Err(format!("mm {id}: VMA {:#x} has a userfaultfd context iff a VM_UFFD flag: broken", v.start));
+                }
+                prev_end = v.end;
+            }
+            for (&va, pte) in &mm.pages {
+                let Some(v) = mm.vma_at(va) else { return Err(format!("mm {id}: page {va:#x} is mapped outside every VMA")) };
+                if pte.write && (v.flags & VM_WRITE == 0 || pte.kind != PageKind::Anon && v.flags & crate::mm::VM_SHARED == 0) {
+                    return Err(format!("mm {id}: page {va:#x} is writable but must not be"));
+                }
+                // A private page is writable only while nothing else maps it (else a store
+                // would leak into another address space: COW broken).
+                if pte.write && v.flags & crate::mm::VM_SHARED == 0 && self.frames.refcount(pte.pa) != 1 {
+                    return Err(format!("mm {id}: page {va:#x} is writable but its frame has {} references", self.frames.refcount(pte.pa)));
+                }
+                if (pte.kind == PageKind::Zero) != (Some(pte.pa) == zero) {
+                    return Err(format!("mm {id}: page {va:#x} zero-page kind disagrees with its frame"));
+                }
+                if pte.kind != PageKind::Zero {
+                    *refs.entry(pte.pa).or_default() += 1;
+                }
+                if !v.inaccessible() {
+                    match self.hal.translate(mm.asid, va) {
+                        Some((pa, f)) if pa == pte.pa && f.user && f.write == (pte.write && v.flags & VM_WRITE != 0) => {}
+                        other => return Err(format!("mm {id}: page {va:#x} is {:?} in the kernel but {other:?} in the HAL", pte)),
+                    }
+                }
+            }
+        }
+        for (_, _, pa) in self.page_cache.all() {
+            *refs.entry(pa).or_default() += 1;
+        }
+        if let Some(z) = zero {
+            refs.insert(z, 1);
+        }
+        for (pa, n) in self.frames.in_use() {
+            match refs.get(&pa) {
+                Some(&r) if r == n => {}
+                Some(&r) => return Err(format!("frame {pa:#x} has {n} references but {r} mappings")),
+                None => return Err(format!("frame {pa:#x} is in use ({n} references) but nothing maps it")),
+            }
+        }
+        if refs.len() as u64 != self.frames.used {
+            return Err(format!("{} frames are allocated but {} are referenced", self.frames.used, refs.len()));
+        }
+        Ok(())
+    }
+
     /// Checks the invariants; the first violation found, as text.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut mm_users: BTreeMap<u64, u32> = BTreeMap::new();
@@ -102,10 +166,7 @@ impl<H: Hal> Kernel<H> {
                 return Err(format!("pipe {id}: readers={} writers={} but {r}/{w} open files", p.readers, p.writers));
             }
         }
-        let pages: u64 = self.mms.values().map(|m| m.pages.len() as u64).sum();
-        if pages != self.frames.used {
-            return Err(format!("{} frames are allocated but {pages} pages are mapped", self.frames.used));
-        }
+        self.check_mm_invariants()?;
         for &pid in &self.sched.runq {
             match self.tasks.get(&pid) {
                 Some(t) if t.syscall.is_none() => return Err(format!("task {pid} is on the run queue without a syscall")),

@@ -8,7 +8,7 @@
 
 use super::{Kernel, Pid};
 use crate::hal::{Hal, UserAccess, UserFault};
-use crate::mm::{handle_mm_fault, STACK_SIZE, STACK_TOP};
+use crate::mm::{PageKind, STACK_SIZE, STACK_TOP};
 use crate::syscalls::dispatch::{SysErr, SysResult};
 use crate::uapi::signal::SIGKILL;
 use crate::uapi::wait::signaled;
@@ -53,11 +53,11 @@ impl<H: Hal> Kernel<H> {
         // user-access window can make the access fault.
         let addr = STACK_TOP - STACK_SIZE;
         let mm_id = self.task(pid).ok_or(Errno::ESRCH)?.mm;
-        let mm = self.mms.get_mut(&mm_id).ok_or(Errno::EFAULT)?;
-        if !mm.pages.contains_key(&addr) {
-            handle_mm_fault(&self.hal, &mut self.frames, mm, addr, true).map_err(|_| Errno::ENOMEM)?;
+        let mm = self.mms.get(&mm_id).ok_or(Errno::EFAULT)?;
+        if mm.pages.get(&addr).is_none_or(|p| p.kind != PageKind::Anon) {
+            self.fault_in(pid, addr, true).map_err(|_| Errno::ENOMEM)?;
         }
-        let asid = mm.asid;
+        let asid = self.mms.get(&mm_id).ok_or(Errno::EFAULT)?.asid;
         crate::printk!(self, "lkdtm: attempting bad read at {:016x}", addr);
         let mut word = [0u8; 8];
         // The bug lkdtm provokes: no user_access_begin() around this access.

@@ -74,6 +74,8 @@ pub struct Kernel<H: Hal> {
     pub(crate) sched: Sched,
     pub(crate) events: VecDeque<KEvent>,
     pub(crate) frames: FrameAllocator,
+    /// The page cache (ramfs files and shmem while mapped) and the zero page.
+    pub(crate) page_cache: crate::mm::filemap::PageCache,
     pub(crate) mms: BTreeMap<ObjId, Mm>,
     pub(crate) fdtables: BTreeMap<ObjId, FdTable>,
     pub(crate) fs_structs: BTreeMap<ObjId, FsStruct>,
@@ -116,6 +118,7 @@ impl<H: Hal> Kernel<H> {
             sched: Sched::default(),
             events: VecDeque::new(),
             frames,
+            page_cache: Default::default(),
             mms: BTreeMap::new(),
             fdtables: BTreeMap::new(),
             fs_structs: BTreeMap::new(),
@@ -154,6 +157,8 @@ impl<H: Hal> Kernel<H> {
         // by ee1fee900537, 5.18).
         s.register("kernel/k43_bugcompat_ptrace_seize_suspend_seccomp", 0o644, KnobValue::Int { value: 0, min: 0, max: 1 });
         s.register("fs/pipe-max-size", 0o644, KnobValue::Int { value: 1 << 20, min: 4096, max: i32::MAX as i64 });
+        s.register("vm/max_map_count", 0o644, KnobValue::Int { value: crate::mm::DEFAULT_MAX_MAP_COUNT, min: 0, max: i32::MAX as i64 });
+        crate::security::min_addr::register(s);
     }
 
     /// Registers a built-in program `execve` may run (a `#!k43 NAME` file).
@@ -295,6 +300,7 @@ impl<H: Hal> Kernel<H> {
                 i.uid = uid;
                 i.gid = gid;
                 i.mtime = now;
+                self.filemap_refresh(ino);
                 Ok(())
             }
             Ok(node) => {
@@ -333,7 +339,19 @@ impl<H: Hal> Kernel<H> {
     pub fn admin_read(&self, path: &[u8]) -> Result<Vec<u8>, Errno> {
         match self.admin_lookup(path)? {
             Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?.data {
-                crate::fs::InodeData::Reg(d) => Ok(d.clone()),
+                crate::fs::InodeData::Reg(d) => {
+                    // Stores through shared mappings are in the page cache, not yet in d.
+                    let mut d = d.clone();
+                    for (pgoff, pa) in self.page_cache.pages_of(crate::mm::Mapping::Ram(ino)) {
+                        let start = pgoff.saturating_mul(crate::hal::PAGE_SIZE);
+                        if start < d.len() as u64 {
+                            let s = start as usize;
+                            let n = (d.len() - s).min(crate::hal::PAGE_SIZE as usize);
+                            self.hal.phys_read(pa, &mut d[s..s + n]);
+                        }
+                    }
+                    Ok(d)
+                }
                 _ => Err(Errno::EISDIR),
             },
             Node::Proc(p) => self.proc_read(p),

@@ -1,9 +1,16 @@
-//! The physical page-frame allocator over the HAL's RAM regions.
+//! The physical page-frame allocator over the HAL's RAM regions, with a reference count
+//! per frame (`page->_count`).
 //!
 //! A bump pointer through the regions plus a LIFO free list: deterministic, O(1), and
-//! enough until the buddy allocator and slab arrive with the mm issue.
+//! enough until the buddy allocator arrives. A frame is handed out with one reference;
+//! copy-on-write sharing after `fork` and the page cache take more with [`get`] and drop
+//! them with [`put`], which frees the frame when the last one goes.
+//!
+//! [`get`]: FrameAllocator::get
+//! [`put`]: FrameAllocator::put
 
 use crate::hal::{MemRegion, PhysAddr, PAGE_SIZE};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// Hands out and takes back 4 KiB frames.
@@ -13,6 +20,8 @@ pub struct FrameAllocator {
     /// Region index and offset of the next never-used frame.
     next: (usize, u64),
     free: Vec<PhysAddr>,
+    /// References to each frame handed out (absent = free).
+    refs: BTreeMap<PhysAddr, u32>,
     /// Frames currently handed out.
     pub used: u64,
     /// Frames in all regions.
@@ -32,10 +41,10 @@ impl FrameAllocator {
             .filter(|r| r.len > 0)
             .collect();
         let total = regions.iter().map(|r| r.len / PAGE_SIZE).sum();
-        FrameAllocator { regions, next: (0, 0), free: Vec::new(), used: 0, total }
+        FrameAllocator { regions, next: (0, 0), free: Vec::new(), refs: BTreeMap::new(), used: 0, total }
     }
 
-    /// One frame, or `None` when RAM is exhausted.
+    /// One frame with one reference, or `None` when RAM is exhausted.
     pub fn alloc(&mut self) -> Option<PhysAddr> {
         let pa = match self.free.pop() {
             Some(pa) => pa,
@@ -50,12 +59,50 @@ impl FrameAllocator {
             },
         };
         self.used += 1;
+        self.refs.insert(pa, 1);
         Some(pa)
     }
 
-    /// Returns a frame.
+    /// Takes another reference on a frame in use (`get_page`).
+    pub fn get(&mut self, pa: PhysAddr) {
+        match self.refs.get_mut(&pa) {
+            Some(n) => *n += 1,
+            None => debug_assert!(false, "get_page on free frame {pa:#x}"),
+        }
+    }
+
+    /// Drops a reference (`put_page`); the last one frees the frame.
+    pub fn put(&mut self, pa: PhysAddr) {
+        let Some(n) = self.refs.get_mut(&pa) else {
+            debug_assert!(false, "put_page on free frame {pa:#x}");
+            return;
+        };
+        *n -= 1;
+        if *n == 0 {
+            self.refs.remove(&pa);
+            self.used -= 1;
+            self.free.push(pa);
+        }
+    }
+
+    /// Returns a frame the caller holds the only reference to (same as [`FrameAllocator::put`]).
     pub fn free(&mut self, pa: PhysAddr) {
-        self.used -= 1;
-        self.free.push(pa);
+        debug_assert_eq!(self.refs.get(&pa), Some(&1), "free of a shared frame {pa:#x}");
+        self.put(pa);
+    }
+
+    /// References held on `pa` (0 when free).
+    pub fn refcount(&self, pa: PhysAddr) -> u32 {
+        self.refs.get(&pa).copied().unwrap_or(0)
+    }
+
+    /// Every frame in use with its reference count, by address.
+    pub fn in_use(&self) -> impl Iterator<Item = (PhysAddr, u32)> + '_ {
+        self.refs.iter().map(|(&pa, &n)| (pa, n))
+    }
+
+    /// Frames not handed out (`NR_FREE_PAGES`).
+    pub fn free_frames(&self) -> u64 {
+        self.total - self.used
     }
 }

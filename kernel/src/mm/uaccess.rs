@@ -1,12 +1,20 @@
-//! copy_from_user / copy_to_user / strncpy_from_user over the HAL's user-access trait.
+//! copy_from_user / copy_to_user / get_user / put_user / strncpy_from_user over the HAL's
+//! user-access trait.
 //!
-//! The range check (`access_ok`) happens here; the copy itself happens in the backend
-//! inside the PAN/SMAP window. A copy that faults on a page missing from a VMA is resolved
-//! by the fault handler and retried, as Linux's fixup path does; anything else is
-//! `-EFAULT`.
+//! The range check (`access_ok`: the whole range in the user half, no wrap-around)
+//! happens here; the copy itself happens in the backend inside the PAN/SMAP window, one
+//! page at a time. A copy that faults is resolved by [`handle_mm_fault`] and that page is
+//! retried, as Linux's fault-then-fixup path does:
+//! - a page missing from a VMA that allows the access is faulted in;
+//! - a store to a read-only page of a writable VMA (a COW-shared page after `fork`, the
+//!   zero page, a private file page) breaks the COW and goes on;
+//! - anything else (no VMA, a `PROT_READ` mapping for a store, `PROT_NONE`, past the end
+//!   of a file) is `-EFAULT`.
+//!
+//! A kernel access with the window closed is the PAN/SMAP oops.
 
-use super::{handle_mm_fault, TASK_SIZE};
-use crate::hal::{Hal, UserFault, VirtAddr};
+use super::{handle_mm_fault, FaultError, TASK_SIZE};
+use crate::hal::{Hal, UserFault, VirtAddr, PAGE_SIZE};
 use crate::kernel::{Kernel, Pid};
 use crate::uapi::Errno;
 use alloc::vec;
@@ -17,9 +25,10 @@ pub fn access_ok(addr: VirtAddr, len: usize) -> bool {
     addr.checked_add(len as u64).is_some_and(|end| end <= TASK_SIZE)
 }
 
-/// How many times one copy may fault in a page before giving up (one per page is enough;
-/// the bound keeps a buggy backend from looping forever).
-const MAX_FAULTS_PER_COPY: usize = 1 << 16;
+/// How many times one page of a copy may fault before giving up (a fault that resolves
+/// needs one retry, a COW break after a missing page two; the bound keeps a buggy backend
+/// from looping forever).
+const MAX_FAULTS_PER_PAGE: usize = 4;
 
 impl<H: Hal> Kernel<H> {
     /// The oops x86's `no_context` prints for a kernel access the MMU refused, here a user
@@ -29,44 +38,61 @@ impl<H: Hal> Kernel<H> {
         crate::printk!(self, "Oops: {:04x} [#1] SMP", if write { 3 } else { 1 });
     }
 
-    fn user_copy(&mut self, pid: Pid, addr: VirtAddr, len: usize, mut op: impl FnMut(&H, crate::hal::AddressSpaceId) -> Result<(), UserFault>, write: bool) -> Result<(), Errno> {
+    /// Resolves a fault of `pid`'s address space at `addr` ([`handle_mm_fault`]).
+    pub(crate) fn fault_in(&mut self, pid: Pid, addr: VirtAddr, write: bool) -> Result<(), FaultError> {
+        let mm_id = self.task(pid).ok_or(FaultError::Segv)?.mm;
+        self.with_mem(mm_id, |env, mm| handle_mm_fault(env, mm, addr, write)).unwrap_or(Err(FaultError::Segv))
+    }
+
+    /// Copies `len` bytes at user `addr` page by page with `op(hal, asid, addr, offset, n)`.
+    fn user_copy(&mut self, pid: Pid, addr: VirtAddr, len: usize, write: bool, mut op: impl FnMut(&H, crate::hal::AddressSpaceId, VirtAddr, usize, usize) -> Result<(), UserFault>) -> Result<(), Errno> {
         if !access_ok(addr, len) {
             return Err(Errno::EFAULT);
         }
-        if len == 0 {
-            return Ok(());
-        }
-        let mm_id = self.task(pid).ok_or(Errno::ESRCH)?.mm;
-        for _ in 0..MAX_FAULTS_PER_COPY {
-            let asid = self.mms.get(&mm_id).ok_or(Errno::EFAULT)?.asid;
-            self.hal.user_access_begin();
-            let r = op(&self.hal, asid);
-            self.hal.user_access_end();
-            match r {
-                Ok(()) => return Ok(()),
-                Err(UserFault::NotMapped { addr: fault }) => {
-                    let mm = self.mms.get_mut(&mm_id).ok_or(Errno::EFAULT)?;
-                    handle_mm_fault(&self.hal, &mut self.frames, mm, fault, write).map_err(|_| Errno::EFAULT)?;
-                }
-                Err(UserFault::ReadOnly { .. }) => return Err(Errno::EFAULT),
-                Err(UserFault::PanViolation { addr }) => {
-                    self.oops_paging_request(addr, write);
+        let mut done = 0usize;
+        while done < len {
+            let a = addr + done as u64;
+            let n = ((PAGE_SIZE - (a & (PAGE_SIZE - 1))) as usize).min(len - done);
+            let mut tries = 0;
+            loop {
+                let mm_id = self.task(pid).ok_or(Errno::ESRCH)?.mm;
+                let asid = self.mms.get(&mm_id).ok_or(Errno::EFAULT)?.asid;
+                self.hal.user_access_begin();
+                let r = op(&self.hal, asid, a, done, n);
+                self.hal.user_access_end();
+                let fault = match r {
+                    Ok(()) => break,
+                    Err(UserFault::PanViolation { addr }) => {
+                        self.oops_paging_request(addr, write);
+                        return Err(Errno::EFAULT);
+                    }
+                    Err(UserFault::NotMapped { addr }) => (addr, write),
+                    // A store to a read-only page: a write fault (COW break, or EFAULT for
+                    // a mapping without write permission).
+                    Err(UserFault::ReadOnly { addr }) => (addr, true),
+                };
+                tries += 1;
+                if tries > MAX_FAULTS_PER_PAGE {
                     return Err(Errno::EFAULT);
                 }
+                // FaultError::Userfault: the userfaultfd work turns this into a wait; until
+                // then no VMA carries VM_UFFD_MISSING.
+                self.fault_in(pid, fault.0, fault.1).map_err(|_| Errno::EFAULT)?;
             }
+            done += n;
         }
-        Err(Errno::EFAULT)
+        Ok(())
     }
 
     /// `copy_from_user` into `dst` from `pid`'s memory.
     pub fn copy_from_user(&mut self, pid: Pid, src: VirtAddr, dst: &mut [u8]) -> Result<(), Errno> {
         let len = dst.len();
-        self.user_copy(pid, src, len, |h, asid| h.raw_copy_from_user(asid, src, dst), false)
+        self.user_copy(pid, src, len, false, |h, asid, a, off, n| h.raw_copy_from_user(asid, a, &mut dst[off..off + n]))
     }
 
     /// `copy_to_user` of `src` into `pid`'s memory.
     pub fn copy_to_user(&mut self, pid: Pid, dst: VirtAddr, src: &[u8]) -> Result<(), Errno> {
-        self.user_copy(pid, dst, src.len(), |h, asid| h.raw_copy_to_user(asid, dst, src), true)
+        self.user_copy(pid, dst, src.len(), true, |h, asid, a, off, n| h.raw_copy_to_user(asid, a, &src[off..off + n]))
     }
 
     /// Reads `len` bytes of user memory into a new vector.
@@ -86,6 +112,33 @@ impl<H: Hal> Kernel<H> {
     /// `get_user` of a `u64`.
     pub fn get_user_u64(&mut self, pid: Pid, src: VirtAddr) -> Result<u64, Errno> {
         Ok(u64::from_le_bytes(self.read_user_array(pid, src)?))
+    }
+
+    /// `get_user` of a `u32` (an `int`).
+    pub fn get_user_u32(&mut self, pid: Pid, src: VirtAddr) -> Result<u32, Errno> {
+        Ok(u32::from_le_bytes(self.read_user_array(pid, src)?))
+    }
+
+    /// `put_user` of a `u64`.
+    pub fn put_user_u64(&mut self, pid: Pid, dst: VirtAddr, v: u64) -> Result<(), Errno> {
+        self.copy_to_user(pid, dst, &v.to_le_bytes())
+    }
+
+    /// `put_user` of a `u32` (an `int`).
+    pub fn put_user_u32(&mut self, pid: Pid, dst: VirtAddr, v: u32) -> Result<(), Errno> {
+        self.copy_to_user(pid, dst, &v.to_le_bytes())
+    }
+
+    /// `clear_user`: zeroes `len` bytes of user memory.
+    pub fn clear_user(&mut self, pid: Pid, dst: VirtAddr, len: usize) -> Result<(), Errno> {
+        let zero = [0u8; PAGE_SIZE as usize];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(zero.len());
+            self.copy_to_user(pid, dst + done as u64, &zero[..n])?;
+            done += n;
+        }
+        Ok(())
     }
 
     /// `strncpy_from_user`: the NUL-terminated string at `src`, at most `max` bytes
@@ -126,9 +179,13 @@ impl<H: Hal> Kernel<H> {
 
 impl<H: Hal> Kernel<H> {
     /// Reads `pid`'s memory the way a debugger would, without side effects: no fault is
-    /// taken and no page is allocated; a page inside a VMA that was never touched reads as
-    /// zeroes. `None` when part of the range is outside every VMA. Tracers use this so that
-    /// tracing never changes what the traced run does.
+    /// taken and no page is allocated. A page inside a VMA reads as what a fault would
+    /// show: the present page, else the file's bytes for a file mapping, else zeroes.
+    /// `None` when part of the range is outside every readable VMA or past the end of a
+    /// mapped file (what `process_vm_readv` refuses). Tracers use this so that tracing
+    /// never changes what the traced run does. It reads through the kernel's own page
+    /// records, never the backend's page tables (so a hal-x86 address inside its identity
+    /// map reads like hal-sim's).
     pub fn peek_user(&self, pid: Pid, addr: VirtAddr, len: usize) -> Option<Vec<u8>> {
         if !access_ok(addr, len) {
             return None;
@@ -138,10 +195,32 @@ impl<H: Hal> Kernel<H> {
         let mut done = 0usize;
         while done < len {
             let a = addr + done as u64;
-            let n = ((4096 - (a & 4095)) as usize).min(len - done);
-            mm.find_vma(a)?;
-            if let Some((pa, _)) = self.hal.translate(mm.asid, a) {
-                self.hal.phys_read(pa, &mut out[done..done + n]);
+            let off = (a & (PAGE_SIZE - 1)) as usize;
+            let n = (PAGE_SIZE as usize - off).min(len - done);
+            let vma = mm.vma_at(a)?;
+            // process_vm_readv (what strace reads with) needs VM_READ.
+            if vma.flags & super::VM_READ == 0 {
+                return None;
+            }
+            let page = a & !(PAGE_SIZE - 1);
+            let dst = &mut out[done..done + n];
+            if let Some(pte) = mm.pages.get(&page) {
+                self.hal.phys_read(pte.pa + off as u64, dst);
+            } else if let Some(f) = &vma.file {
+                let pgoff = vma.pgoff_of(page);
+                if let Some(pa) = self.page_cache.find(f.mapping, pgoff) {
+                    self.hal.phys_read(pa + off as u64, dst);
+                } else if let super::Mapping::Ram(ino) = f.mapping {
+                    let Some(crate::fs::InodeData::Reg(d)) = self.vfs.ram.get(ino).map(|i| &i.data) else { return None };
+                    // A page wholly past the end of the file would be SIGBUS.
+                    if pgoff >= (d.len() as u64).div_ceil(PAGE_SIZE) {
+                        return None;
+                    }
+                    let s = pgoff.saturating_mul(PAGE_SIZE).saturating_add(off as u64);
+                    for (k, b) in dst.iter_mut().enumerate() {
+                        *b = usize::try_from(s + k as u64).ok().and_then(|i| d.get(i)).copied().unwrap_or(0);
+                    }
+                }
             }
             done += n;
         }

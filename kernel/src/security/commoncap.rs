@@ -39,6 +39,16 @@ pub fn own_ns_capable(cred: &Cred, cap: u32) -> bool {
     ns_capable(cred, &cred.user_ns, cap)
 }
 
+/// `cap_mmap_addr`: mapping below `dac_mmap_min_addr` needs `CAP_SYS_RAWIO` in the
+/// initial user namespace (`EPERM` otherwise). Linux also sets `PF_SUPERPRIV` when the
+/// capability was used; k43 has no process accounting that would show it.
+pub fn cap_mmap_addr(cred: &Cred, addr: u64, dac_mmap_min_addr: u64) -> Result<(), Errno> {
+    if addr < dac_mmap_min_addr && !capable(cred, CAP_SYS_RAWIO) {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
 fn is_subset(a: CapSet, b: CapSet) -> bool {
     a & !b == 0
 }

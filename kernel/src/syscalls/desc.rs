@@ -19,7 +19,8 @@ pub struct FlagSet {
     /// `(name, bits)` in the order strace prints them.
     pub flags: &'static [(&'static str, u64)],
     /// For `open`-style flags: the access-mode field (`O_ACCMODE`) and its names, printed
-    /// first and also when zero.
+    /// first and also when zero (`mmap`'s `MAP_TYPE` field works the same way). A flag
+    /// of value 0 in `flags` (`PROT_NONE`) is the name printed when nothing is set.
     pub accmode: Option<(u64, &'static [(&'static str, u64)])>,
     /// For `clone`-style flags: the low byte is a signal number, printed as `SIGCHLD`.
     pub signal_low_byte: bool,
@@ -88,6 +89,8 @@ pub enum ArgKind {
     Mode,
     /// A file offset.
     Off,
+    /// An unsigned value strace prints in hex (`mmap`'s offset): `0`, `0x1000`.
+    Hex,
     /// Bit flags of a named set.
     Flags(&'static FlagSet),
     /// One value of a named set.
@@ -139,6 +142,8 @@ pub enum RetKind {
     Pid,
     /// A user or group id (never fails).
     Id,
+    /// An address (`mmap`, `brk`), printed in hex as strace prints it.
+    Ptr,
     /// Does not return on success (`exit`, `exit_group`); `execve` returns 0 in traces.
     NoReturn,
 }

@@ -75,6 +75,11 @@ pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) 
         Ptrace => k.sys_ptrace(pid, a[0], int(a[1]), a[2], a[3]),
         Prctl => k.sys_prctl(pid, int(a[0]), a[1], a[2], a[3], a[4]),
         Unshare => k.sys_unshare(pid, a[0]),
+        Mmap => k.sys_mmap(pid, a[0], a[1], a[2], a[3], int(a[4]), a[5]),
+        Munmap => k.sys_munmap(pid, a[0], a[1]),
+        Mprotect => k.sys_mprotect(pid, a[0], a[1], a[2]),
+        Madvise => k.sys_madvise(pid, a[0], a[1], int(a[2])),
+        Brk => k.sys_brk(pid, a[0]),
         Seccomp => k.sys_seccomp(pid, uint(a[0]), uint(a[1]), a[2]),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::desc::ArgKind::*;
 use super::desc::{Arch, Arg, ArgKind, Dir, EnumSet, FlagSet, RetKind, StructKind, SyscallDesc};
-use crate::uapi::{fcntl, sched, wait, xattr};
+use crate::uapi::{fcntl, mman, sched, wait, xattr};
 
 macro_rules! a {
     ($name:literal, $kind:expr) => {
@@ -121,6 +121,47 @@ pub static XATTR_FLAGS: FlagSet = FlagSet {
     signal_low_byte: false,
 };
 
+/// `mmap`/`mprotect` protections (`PROT_NONE` is what strace prints for 0).
+pub static PROT_FLAGS: FlagSet = FlagSet {
+    name: "mmap_prot",
+    flags: &[
+        ("PROT_NONE", mman::PROT_NONE),
+        ("PROT_READ", mman::PROT_READ),
+        ("PROT_WRITE", mman::PROT_WRITE),
+        ("PROT_EXEC", mman::PROT_EXEC),
+        ("PROT_SEM", mman::PROT_SEM),
+        ("PROT_GROWSDOWN", mman::PROT_GROWSDOWN),
+        ("PROT_GROWSUP", mman::PROT_GROWSUP),
+    ],
+    accmode: None,
+    signal_low_byte: false,
+};
+
+/// `mmap` flags: the `MAP_TYPE` field printed first, as strace's `printxval` does.
+pub static MAP_FLAGS: FlagSet = FlagSet {
+    name: "mmap_flags",
+    flags: &[
+        ("MAP_FIXED", mman::MAP_FIXED),
+        ("MAP_ANONYMOUS", mman::MAP_ANONYMOUS),
+        ("MAP_ANON", mman::MAP_ANONYMOUS),
+        ("MAP_32BIT", mman::MAP_32BIT),
+        ("MAP_GROWSDOWN", mman::MAP_GROWSDOWN),
+        ("MAP_DENYWRITE", mman::MAP_DENYWRITE),
+        ("MAP_EXECUTABLE", mman::MAP_EXECUTABLE),
+        ("MAP_LOCKED", mman::MAP_LOCKED),
+        ("MAP_NORESERVE", mman::MAP_NORESERVE),
+        ("MAP_POPULATE", mman::MAP_POPULATE),
+        ("MAP_NONBLOCK", mman::MAP_NONBLOCK),
+        ("MAP_STACK", mman::MAP_STACK),
+        ("MAP_HUGETLB", mman::MAP_HUGETLB),
+    ],
+    accmode: Some((mman::MAP_TYPE, &[("MAP_SHARED", mman::MAP_SHARED), ("MAP_PRIVATE", mman::MAP_PRIVATE)])),
+    signal_low_byte: false,
+};
+
+/// `madvise` advice (4.3's list, including the KSM, THP and memory-failure values).
+pub static MADV_ADVICE: EnumSet = EnumSet { name: "madvise_advice", values: mman::MADV_NAMES };
+
 pub static SEEK_WHENCE: EnumSet = EnumSet {
     name: "seek_whence",
     values: &[("SEEK_SET", 0), ("SEEK_CUR", 1), ("SEEK_END", 2), ("SEEK_DATA", 3), ("SEEK_HOLE", 4)],
@@ -235,6 +276,11 @@ syscalls! {
     Prctl = "prctl", x86 Some(157), arm Some(167), [a!("option", Enum(&PR_OPTIONS)), a!("arg2", UInt), a!("arg3", UInt), a!("arg4", UInt), a!("arg5", UInt)], Int;
     Ptrace = "ptrace", x86 Some(101), arm Some(117), [a!("request", Enum(&PTRACE_REQUESTS)), a!("pid", Pid), a!("addr", Ptr), a!("data", UInt)], Int;
     Unshare = "unshare", x86 Some(272), arm Some(97), [a!("flags", Flags(&UNSHARE_FLAGS))], Int;
+    Mmap = "mmap", x86 Some(9), arm Some(222), [a!("addr", Ptr), a!("length", UInt), a!("prot", Flags(&PROT_FLAGS)), a!("flags", Flags(&MAP_FLAGS)), a!("fd", Fd), a!("offset", Hex)], Ptr;
+    Munmap = "munmap", x86 Some(11), arm Some(215), [a!("addr", Ptr), a!("length", UInt)], Int;
+    Mprotect = "mprotect", x86 Some(10), arm Some(226), [a!("addr", Ptr), a!("len", UInt), a!("prot", Flags(&PROT_FLAGS))], Int;
+    Madvise = "madvise", x86 Some(28), arm Some(233), [a!("addr", Ptr), a!("length", UInt), a!("advice", Enum(&MADV_ADVICE))], Int;
+    Brk = "brk", x86 Some(12), arm Some(214), [a!("addr", Ptr)], Ptr;
     Seccomp = "seccomp", x86 Some(317), arm Some(277), [a!("operation", Enum(&SECCOMP_OPS)), a!("flags", Flags(&SECCOMP_FILTER_FLAGS)), a!("args", Struct(StructKind::SockFprog, Dir::In))], Int;
 }
 
