@@ -135,6 +135,7 @@ impl<H: Hal> Kernel<H> {
         let f = self.files.remove(&file).expect("present above");
         match f.node {
             Node::Pipe(p) => self.pipe_put(p, f.flags),
+            Node::Userfaultfd(c) => self.uffd_release(c),
             Node::Ram(ino) => self.maybe_evict(ino),
             Node::Proc(_) => {}
         }

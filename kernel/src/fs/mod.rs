@@ -2,6 +2,7 @@
 //! mounted on /proc, pipes, open files and descriptor tables.
 
 pub mod file;
+pub mod ioctl;
 pub mod namei;
 pub mod open;
 pub mod pipe;
@@ -11,6 +12,7 @@ pub mod read_write;
 pub mod stat;
 pub mod sysctl;
 pub mod task_mmu;
+pub mod userfaultfd;
 pub mod xattr;
 
 use alloc::collections::BTreeMap;
@@ -31,6 +33,8 @@ pub enum Node {
     Proc(ProcNode),
     /// One end of a pipe.
     Pipe(PipeId),
+    /// A userfaultfd context (`[userfaultfd]` anonymous inode).
+    Userfaultfd(crate::fs::userfaultfd::UffdId),
 }
 
 /// Permission bits `inode_permission` is asked for.

@@ -33,6 +33,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EFAULT.into());
         }
         let data = match f.node {
+            Node::Userfaultfd(c) => return self.uffd_read(pid, c, f.flags & O_NONBLOCK != 0, buf, count),
             Node::Pipe(p) => {
                 let done = self.restart_state(pid).unwrap_or(0) as usize;
                 let mut tmp = vec![0u8; (count - done.min(count)).min(super::pipe::PIPE_SIZE)];
@@ -103,6 +104,8 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EFAULT.into());
         }
         match f.node {
+            // No write method: EINVAL (the file is O_RDWR in 4.3).
+            Node::Userfaultfd(_) => Err(Errno::EINVAL.into()),
             Node::Pipe(p) => {
                 let data = self.read_user(pid, buf, count)?;
                 let restart = self.restart_state(pid);
@@ -182,6 +185,8 @@ impl<H: Hal> Kernel<H> {
         }
         let size = match f.node {
             Node::Pipe(_) => return Err(Errno::ESPIPE.into()),
+            // noop_llseek: the position does not move.
+            Node::Userfaultfd(_) => return Ok(f.pos as i64),
             Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::EBADF)?.data {
                 InodeData::Reg(d) => d.len() as i64,
                 InodeData::Dir { .. } => {

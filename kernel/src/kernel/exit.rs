@@ -24,6 +24,7 @@ impl<H: Hal> Kernel<H> {
             return;
         }
         self.sched_forget(pid);
+        self.uffd_forget_task(pid);
         self.exit_ptrace(pid);
         if t.ptrace.tracer != 0 {
             // A traced task that dies is unlinked; the tracer's wait4 re-runs and finds it gone.
@@ -105,6 +106,11 @@ impl<H: Hal> Kernel<H> {
     fn release_task(&mut self, pid: Pid) {
         self.tasks.remove(&pid);
         self.sched.child_wait.remove(&pid);
+    }
+
+    /// `mmput`: drops one user of address space `id` (a task, or a userfaultfd context).
+    pub(crate) fn mmput(&mut self, id: u64) {
+        self.put_mm(id);
     }
 
     fn put_mm(&mut self, id: u64) {

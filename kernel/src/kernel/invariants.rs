@@ -114,6 +114,30 @@ impl<H: Hal> Kernel<H> {
                 return Err(format!("task {} is in a ptrace stop without a syscall, a tracer or a stop status", t.pid));
             }
         }
+        // A userfaultfd context holds a user reference on its address space.
+        for c in self.uffd.ctxs.values() {
+            *mm_users.entry(c.mm).or_default() += 1;
+        }
+        for (ctx_id, c) in &self.uffd.ctxs {
+            if c.released {
+                return Err(format!("userfaultfd {ctx_id} is released but still listed"));
+            }
+            for id in c.pending.iter().chain(c.read.iter()) {
+                let Some(f) = self.uffd.faults.get(id) else { return Err(format!("userfaultfd {ctx_id} queues fault {id}, which is gone")) };
+                if f.ctx != *ctx_id {
+                    return Err(format!("fault {id} is queued on userfaultfd {ctx_id} but belongs to {}", f.ctx));
+                }
+            }
+        }
+        for (id, f) in &self.uffd.faults {
+            let queued = self.uffd.ctxs.get(&f.ctx).map(|c| c.pending.iter().chain(c.read.iter()).filter(|x| *x == id).count()).unwrap_or(0);
+            if queued != 1 {
+                return Err(format!("fault {id} of task {} is on {queued} userfaultfd queues", f.pid));
+            }
+            if !self.tasks.get(&f.pid).is_some_and(|t| t.state == TaskState::Sleeping && t.syscall.is_some()) {
+                return Err(format!("task {} has a userfault queued but is not asleep in a syscall", f.pid));
+            }
+        }
         for (id, n) in &mm_users {
             match self.mms.get(id) {
                 Some(m) if m.users == *n => {}

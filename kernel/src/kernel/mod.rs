@@ -81,6 +81,8 @@ pub struct Kernel<H: Hal> {
     pub(crate) fs_structs: BTreeMap<ObjId, FsStruct>,
     pub(crate) files: BTreeMap<FileId, File>,
     pub(crate) pipes: BTreeMap<PipeId, Pipe>,
+    /// userfaultfd contexts and the faults sleeping on them.
+    pub(crate) uffd: crate::fs::userfaultfd::UffdState,
     /// The mounted filesystems.
     pub vfs: Vfs,
     log: LogBuf,
@@ -124,6 +126,7 @@ impl<H: Hal> Kernel<H> {
             fs_structs: BTreeMap::new(),
             files: BTreeMap::new(),
             pipes: BTreeMap::new(),
+            uffd: Default::default(),
             vfs: Vfs { ram, mounts, sysctl: Sysctl::default() },
             log: LogBuf::default(),
             binfmts: BTreeSet::new(),
@@ -355,7 +358,7 @@ impl<H: Hal> Kernel<H> {
                 _ => Err(Errno::EISDIR),
             },
             Node::Proc(p) => self.proc_read(p),
-            Node::Pipe(_) => Err(Errno::EINVAL),
+            Node::Pipe(_) | Node::Userfaultfd(_) => Err(Errno::EINVAL),
         }
     }
 

@@ -156,6 +156,7 @@ impl<H: Hal> Kernel<H> {
         let Some(p) = t.syscall.take() else { return };
         t.state = TaskState::Running;
         let sig = core::mem::take(&mut t.pending_signal);
+        self.uffd_syscall_done(pid);
         self.events.push_back(KEvent::SyscallReturn { pid, sysno: p.sysno, ret });
         if sig != 0 {
             self.deliver_on_return(pid, sig);

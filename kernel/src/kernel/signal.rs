@@ -200,6 +200,8 @@ impl<H: Hal> Kernel<H> {
     /// `signal_wake_up`: a task sleeping in a syscall leaves its wait queues and timers;
     /// the syscall re-runs from the top (`-ERESTARTSYS`).
     pub(crate) fn interrupt_sleep(&mut self, pid: Pid) {
+        // A userfault sleep is abandoned too: the re-run faults (and queues) again.
+        self.uffd_forget_task(pid);
         for q in self.sched.waitqueues.values_mut() {
             q.retain(|&p| p != pid);
         }

@@ -268,6 +268,10 @@ impl<H: Hal> Kernel<H> {
 
 impl From<Errno> for SysErr {
     fn from(e: Errno) -> SysErr {
+        // A user copy parked the task on a userfault: block, re-run after the wakeup.
+        if e == Errno::ERESTARTSYS {
+            return SysErr::Block;
+        }
         SysErr::Errno(e)
     }
 }

@@ -98,6 +98,13 @@ fn install<H: Hal>(env: &mut MemEnv<'_, H>, mm: &mut Mm, page: VirtAddr, pte: Pt
     Ok(())
 }
 
+/// `mfill_atomic_pte`'s last step for userfaultfd: installs `pte` at `page` with the
+/// VMA's flags (on failure the PTE's frame reference is dropped).
+pub fn install_pte<H: Hal>(env: &mut MemEnv<'_, H>, mm: &mut Mm, page: VirtAddr, pte: Pte) -> Result<(), FaultError> {
+    let flags = mm.vma_at(page).map(|v| v.flags).ok_or(FaultError::Segv)?;
+    install(env, mm, page, pte, flags)
+}
+
 /// A fresh frame holding a copy of `src` (zeroes for the zero page).
 fn copy_page<H: Hal>(env: &mut MemEnv<'_, H>, src: Option<PhysAddr>) -> Result<PhysAddr, FaultError> {
     let pa = env.frames.alloc().ok_or(FaultError::Oom)?;

@@ -75,9 +75,19 @@ impl<H: Hal> Kernel<H> {
                 if tries > MAX_FAULTS_PER_PAGE {
                     return Err(Errno::EFAULT);
                 }
-                // FaultError::Userfault: the userfaultfd work turns this into a wait; until
-                // then no VMA carries VM_UFFD_MISSING.
-                self.fault_in(pid, fault.0, fault.1).map_err(|_| Errno::EFAULT)?;
+                match self.fault_in(pid, fault.0, fault.1) {
+                    Ok(()) => {}
+                    // handle_userfault: the task sleeps until the handler resolves the page
+                    // (ERESTARTSYS: the syscall re-runs after the wakeup), or the fault fails.
+                    Err(crate::mm::FaultError::Userfault) => {
+                        let mm_id = self.task(pid).ok_or(Errno::ESRCH)?.mm;
+                        return match self.handle_userfault(pid, mm_id, fault.0, fault.1) {
+                            crate::fs::userfaultfd::UserfaultOutcome::Sleep => Err(Errno::ERESTARTSYS),
+                            crate::fs::userfaultfd::UserfaultOutcome::Sigbus => Err(Errno::EFAULT),
+                        };
+                    }
+                    Err(_) => return Err(Errno::EFAULT),
+                }
             }
             done += n;
         }

@@ -36,6 +36,8 @@ pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) 
         Write => k.sys_write(pid, int(a[0]), a[1], a[2] as usize),
         Openat => k.sys_openat(pid, int(a[0]), a[1], uint(a[2]), uint(a[3])),
         Close => k.sys_close(pid, int(a[0])),
+        Ioctl => k.sys_ioctl(pid, int(a[0]), a[1] as u32, a[2]),
+        Userfaultfd => k.sys_userfaultfd(pid, a[0] as u32),
         Fstat => k.sys_fstat(pid, int(a[0]), a[1]),
         Newfstatat => k.sys_newfstatat(pid, int(a[0]), a[1], a[2], uint(a[3])),
         Lseek => k.sys_lseek(pid, int(a[0]), a[1] as i64, uint(a[2])),

@@ -44,6 +44,31 @@ pub static CLOEXEC_FLAGS: FlagSet = FlagSet {
     signal_low_byte: false,
 };
 
+/// `userfaultfd(2)` flags.
+pub static UFFD_FLAGS: FlagSet = FlagSet {
+    name: "userfaultfd_flags",
+    flags: &[("O_NONBLOCK", fcntl::O_NONBLOCK as u64), ("O_CLOEXEC", fcntl::O_CLOEXEC as u64)],
+    accmode: None,
+    signal_low_byte: false,
+};
+
+/// `ioctl(2)` requests k43 knows by name.
+pub static IOCTL_CMDS: EnumSet = EnumSet {
+    name: "ioctl_request",
+    values: &[
+        ("FIONREAD", crate::fs::ioctl::FIONREAD as u64),
+        ("FIONBIO", crate::fs::ioctl::FIONBIO as u64),
+        ("FIONCLEX", crate::fs::ioctl::FIONCLEX as u64),
+        ("FIOCLEX", crate::fs::ioctl::FIOCLEX as u64),
+        ("UFFDIO_API", crate::uapi::userfaultfd::UFFDIO_API as u64),
+        ("UFFDIO_REGISTER", crate::uapi::userfaultfd::UFFDIO_REGISTER as u64),
+        ("UFFDIO_UNREGISTER", crate::uapi::userfaultfd::UFFDIO_UNREGISTER as u64),
+        ("UFFDIO_WAKE", crate::uapi::userfaultfd::UFFDIO_WAKE as u64),
+        ("UFFDIO_COPY", crate::uapi::userfaultfd::UFFDIO_COPY as u64),
+        ("UFFDIO_ZEROPAGE", crate::uapi::userfaultfd::UFFDIO_ZEROPAGE as u64),
+    ],
+};
+
 pub static AT_FLAGS: FlagSet = FlagSet {
     name: "at_flags",
     flags: &[
@@ -237,6 +262,8 @@ syscalls! {
     Write = "write", x86 Some(1), arm Some(64), [a!("fd", Fd), a!("buf", InBuf { len_arg: 2 }), a!("count", UInt)], Int;
     Openat = "openat", x86 Some(257), arm Some(56), [a!("dirfd", DirFd), a!("pathname", Path), a!("flags", Flags(&OPEN_FLAGS)), a!("mode", Mode)], Fd;
     Close = "close", x86 Some(3), arm Some(57), [a!("fd", Fd)], Int;
+    Ioctl = "ioctl", x86 Some(16), arm Some(29), [a!("fd", Fd), a!("request", Enum(&IOCTL_CMDS)), a!("argp", Ptr)], Int;
+    Userfaultfd = "userfaultfd", x86 Some(323), arm Some(282), [a!("flags", Flags(&UFFD_FLAGS))], Fd;
     Fstat = "fstat", x86 Some(5), arm Some(80), [a!("fd", Fd), a!("statbuf", Struct(StructKind::Stat, Dir::Out))], Int;
     Newfstatat = "newfstatat", x86 Some(262), arm Some(79), [a!("dirfd", DirFd), a!("pathname", Path), a!("statbuf", Struct(StructKind::Stat, Dir::Out)), a!("flags", Flags(&AT_FLAGS))], Int;
     Lseek = "lseek", x86 Some(8), arm Some(62), [a!("fd", Fd), a!("offset", Off), a!("whence", Enum(&SEEK_WHENCE))], Int;

@@ -6,6 +6,13 @@
 pub struct Errno(pub i32);
 
 impl Errno {
+    /// `ERESTARTSYS` (512): kernel-internal, never seen by user space. A path that parked
+    /// the task returns it; the syscall layer turns it into a block (the syscall re-runs
+    /// from the top after the wakeup).
+    pub const ERESTARTSYS: Errno = Errno(512);
+}
+
+impl Errno {
     /// Operation not permitted
     pub const EPERM: Errno = Errno(1);
     /// No such file or directory
