@@ -571,3 +571,14 @@ fn arbitrary_arguments_never_panic_and_replay_identically() {
         assert_eq!(run(seed), run(seed), "seed {seed}");
     }
 }
+
+/// `/proc/iomem` is the kernel's own resource tree: System RAM, the reserved hole and the
+/// pmem device, in Linux's `%08llx-%08llx : name` form.
+#[test]
+fn proc_iomem_shows_the_machine() {
+    let (k, io) = machine();
+    let text = String::from_utf8(k.admin_read(b"/proc/iomem").expect("/proc/iomem")).expect("text");
+    assert_eq!(text, io.iomem_text());
+    assert!(text.contains(" : System RAM\n"), "{text}");
+    assert!(text.contains(" : Persistent Memory"), "{text}");
+}

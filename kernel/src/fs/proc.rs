@@ -31,6 +31,8 @@ pub enum ProcNode {
     Maps(Pid),
     /// `/proc/version`.
     Version,
+    /// `/proc/iomem`: the physical memory map (`kernel/resource.c`).
+    Iomem,
     /// A directory of `/proc/sys`: index of a knob below it and the depth of the directory
     /// in that knob's path (`/proc/sys` itself is depth 0 of any knob).
     SysDir(u32, u32),
@@ -75,6 +77,7 @@ impl<H: Hal> Kernel<H> {
                 "." => ProcNode::Root,
                 "self" => ProcNode::PidDir(self.task(pid).ok_or(Errno::ESRCH)?.tgid),
                 "version" => ProcNode::Version,
+                "iomem" => ProcNode::Iomem,
                 "sys" if !self.vfs.sysctl.knobs.is_empty() => ProcNode::SysDir(0, 0),
                 _ => {
                     let n: Pid = name.parse().map_err(|_| Errno::ENOENT)?;
@@ -145,7 +148,7 @@ impl<H: Hal> Kernel<H> {
                 let (u, g) = task_owner(p)?;
                 (S_IFREG | 0o644, u, g)
             }
-            ProcNode::Version => (S_IFREG | 0o444, 0, 0),
+            ProcNode::Version | ProcNode::Iomem => (S_IFREG | 0o444, 0, 0),
             ProcNode::SysFile(k) => (S_IFREG | self.vfs.sysctl.knobs.get(k as usize)?.mode, 0, 0),
             // DEBUGFS_DEFAULT_MODE for the root; debugfs_create_dir's 0755; lkdtm's 0644.
             ProcNode::DebugRoot => (S_IFDIR | 0o700, 0, 0),
@@ -165,6 +168,8 @@ impl<H: Hal> Kernel<H> {
                 Ok(s.into_bytes())
             }
             ProcNode::Version => Ok(alloc::format!("Linux version {UTS_RELEASE} (k43@k43) (rustc) {UTS_VERSION}\n").into_bytes()),
+            // 4.3 shows the real addresses to every reader.
+            ProcNode::Iomem => Ok(self.iomem.iomem_text().into_bytes()),
             ProcNode::SysFile(k) => self.vfs.sysctl.read(k as usize).ok_or(Errno::ENOENT),
             ProcNode::ProvokeCrashDirect => Ok(crate::kernel::lkdtm::available_types()),
             _ => Err(Errno::EISDIR),

@@ -30,6 +30,7 @@ fn proc_ino(p: ProcNode) -> u64 {
     match p {
         ProcNode::Root => 1,
         ProcNode::Version => 0xf000_0001,
+        ProcNode::Iomem => 0xf000_0002,
         ProcNode::PidDir(pid) => (pid as u64) << 8,
         ProcNode::Status(pid) => ((pid as u64) << 8) | 1,
         ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,

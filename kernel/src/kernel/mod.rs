@@ -81,6 +81,8 @@ pub struct Kernel<H: Hal> {
     pub(crate) fs_structs: BTreeMap<ObjId, FsStruct>,
     pub(crate) files: BTreeMap<FileId, File>,
     pub(crate) pipes: BTreeMap<PipeId, Pipe>,
+    /// The physical resource tree, `memremap` areas and ZONE_DEVICE pages.
+    pub(crate) iomem: crate::mm::memremap::Iomem,
     /// userfaultfd contexts and the faults sleeping on them.
     pub(crate) uffd: crate::fs::userfaultfd::UffdState,
     /// The mounted filesystems.
@@ -101,6 +103,7 @@ impl<H: Hal> Kernel<H> {
     /// `/tmp`, the sysctl tree and init (pid 1).
     pub fn new(hal: H, config: KernelConfig) -> Kernel<H> {
         let frames = FrameAllocator::new(hal.ram_regions());
+        let iomem = crate::mm::memremap::Iomem::new(&hal);
         let now = hal.now_ns() + hal.realtime_offset_ns();
         let mut ram = Ramfs::new(now);
         let proc_mountpoint = ram.create_dir(ROOT_INO, b"proc", 0o555, 0, 0, now);
@@ -127,6 +130,7 @@ impl<H: Hal> Kernel<H> {
             files: BTreeMap::new(),
             pipes: BTreeMap::new(),
             uffd: Default::default(),
+            iomem,
             vfs: Vfs { ram, mounts, sysctl: Sysctl::default() },
             log: LogBuf::default(),
             binfmts: BTreeSet::new(),
