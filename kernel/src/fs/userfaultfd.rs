@@ -258,7 +258,7 @@ impl<H: Hal> Kernel<H> {
                 let mut b = [0u8; UFFDIO_RANGE_SIZE];
                 self.copy_from_user(pid, arg, &mut b)?;
                 let (start, len) = (le64(&b, 0), le64(&b, 8));
-                self.uffd_validate_range(ctx, start, len)?;
+                self.uffd_validate_range(start, len)?;
                 self.uffd_wake_range(ctx, start, start + len);
                 Ok(0)
             }
@@ -268,8 +268,9 @@ impl<H: Hal> Kernel<H> {
         }
     }
 
-    fn uffd_validate_range(&self, ctx: UffdId, start: u64, len: u64) -> Result<(), Errno> {
-        let _ = ctx;
+    /// `validate_range` against the registered process's limits (k43 gives every
+    /// address space x86_64's `TASK_SIZE`).
+    fn uffd_validate_range(&self, start: u64, len: u64) -> Result<(), Errno> {
         range_checks(start, len, self.mmap_min_addr(), crate::mm::TASK_SIZE)
     }
 
@@ -305,6 +306,14 @@ impl<H: Hal> Kernel<H> {
         Ok((first, last))
     }
 
+    /// `validate_range`, then the context's address space, the range end and
+    /// `vm.max_map_count` for the VMA splits.
+    fn uffd_target(&self, ctx: UffdId, start: u64, len: u64) -> Result<(ObjId, u64, usize), Errno> {
+        self.uffd_validate_range(start, len)?;
+        let mm_id = self.uffd.ctxs.get(&ctx).ok_or(Errno::EINVAL)?.mm;
+        Ok((mm_id, start + len, self.max_map_count()))
+    }
+
     fn uffdio_register(&mut self, pid: Pid, ctx: UffdId, arg: u64) -> SysResult {
         let mut b = [0u8; 24];
         self.copy_from_user(pid, arg, &mut b)?;
@@ -312,10 +321,7 @@ impl<H: Hal> Kernel<H> {
         if mode == 0 || mode & !(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP) != 0 || mode & UFFDIO_REGISTER_MODE_WP != 0 {
             return Err(Errno::EINVAL.into());
         }
-        self.uffd_validate_range(ctx, start, len)?;
-        let end = start + len;
-        let mm_id = self.uffd.ctxs.get(&ctx).ok_or(Errno::EINVAL)?.mm;
-        let max = self.vfs.sysctl.int("vm/max_map_count").unwrap_or(crate::mm::DEFAULT_MAX_MAP_COUNT).max(0) as usize;
+        let (mm_id, end, max) = self.uffd_target(ctx, start, len)?;
         let mm = self.mms.get_mut(&mm_id).ok_or(Errno::ENOMEM)?;
         let (first, last) = Self::uffd_range_vmas(mm, start, end)?;
         for v in &mm.vmas[first..last] {
@@ -335,10 +341,7 @@ impl<H: Hal> Kernel<H> {
         let mut b = [0u8; UFFDIO_RANGE_SIZE];
         self.copy_from_user(pid, arg, &mut b)?;
         let (start, len) = (le64(&b, 0), le64(&b, 8));
-        self.uffd_validate_range(ctx, start, len)?;
-        let end = start + len;
-        let mm_id = self.uffd.ctxs.get(&ctx).ok_or(Errno::EINVAL)?.mm;
-        let max = self.vfs.sysctl.int("vm/max_map_count").unwrap_or(crate::mm::DEFAULT_MAX_MAP_COUNT).max(0) as usize;
+        let (mm_id, end, max) = self.uffd_target(ctx, start, len)?;
         let mm = self.mms.get_mut(&mm_id).ok_or(Errno::ENOMEM)?;
         let (first, last) = Self::uffd_range_vmas(mm, start, end)?;
         if mm.vmas[first..last].iter().any(|v| v.file.is_some() || v.flags & VM_SHARED != 0) {
@@ -355,7 +358,7 @@ impl<H: Hal> Kernel<H> {
         let mut b = [0u8; 32];
         self.copy_from_user(pid, arg, &mut b[..in_len])?;
         let (dst, src, len, mode) = if zero { (le64(&b, 0), 0, le64(&b, 8), le64(&b, 16)) } else { (le64(&b, 0), le64(&b, 8), le64(&b, 16), le64(&b, 24)) };
-        self.uffd_validate_range(ctx, dst, len)?;
+        self.uffd_validate_range(dst, len)?;
         if !zero && src.checked_add(len).is_none() {
             return Err(Errno::EINVAL.into());
         }

@@ -166,7 +166,7 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// `vm.max_map_count`.
-    fn max_map_count(&self) -> usize {
+    pub(crate) fn max_map_count(&self) -> usize {
         self.vfs.sysctl.int("vm/max_map_count").unwrap_or(DEFAULT_MAX_MAP_COUNT).max(0) as usize
     }
 
