@@ -392,3 +392,12 @@ fn the_context_keeps_the_address_space_after_its_process_exits() {
     assert_eq!(s.k.call(s.h, Sysno::Close, [s.fd as u64, 0, 0, 0, 0, 0]), 0);
     s.k.settle();
 }
+
+#[test]
+fn a_user_mode_access_never_sleeps_on_a_userfault() {
+    let mut s = setup();
+    let mut b = [0u8; 4];
+    assert_eq!(s.k.k.user_mode_access(s.t, s.area, &mut b, false), Err(kernel::Errno::EAGAIN));
+    assert_eq!(s.read_msgs(1), Err(EAGAIN));
+    assert_eq!(s.k.k.check_invariants(), Ok(()));
+}

@@ -83,6 +83,8 @@ pub struct Kernel<H: Hal> {
     pub(crate) pipes: BTreeMap<PipeId, Pipe>,
     /// The physical resource tree, `memremap` areas and ZONE_DEVICE pages.
     pub(crate) iomem: crate::mm::memremap::Iomem,
+    /// Set while `user_mode_access` runs: a userfault must not park the task.
+    pub(crate) uaccess_nowait: bool,
     /// userfaultfd contexts and the faults sleeping on them.
     pub(crate) uffd: crate::fs::userfaultfd::UffdState,
     /// The mounted filesystems.
@@ -130,6 +132,7 @@ impl<H: Hal> Kernel<H> {
             files: BTreeMap::new(),
             pipes: BTreeMap::new(),
             uffd: Default::default(),
+            uaccess_nowait: false,
             iomem,
             vfs: Vfs { ram, mounts, sysctl: Sysctl::default() },
             log: LogBuf::default(),

@@ -79,6 +79,9 @@ impl<H: Hal> Kernel<H> {
                     Ok(()) => {}
                     // handle_userfault: the task sleeps until the handler resolves the page
                     // (ERESTARTSYS: the syscall re-runs after the wakeup), or the fault fails.
+                    // A user-mode access through user_mode_access cannot sleep (the task is
+                    // not in a syscall): it reports that it would have to wait.
+                    Err(crate::mm::FaultError::Userfault) if self.uaccess_nowait => return Err(Errno::EAGAIN),
                     Err(crate::mm::FaultError::Userfault) => {
                         let mm_id = self.task(pid).ok_or(Errno::ESRCH)?.mm;
                         return match self.handle_userfault(pid, mm_id, fault.0, fault.1) {
@@ -176,14 +179,18 @@ impl<H: Hal> Kernel<H> {
 
     /// A user-mode access by `pid` itself (a user program's load or store), which is not
     /// subject to PAN: faults are resolved as for any user access; `Err(EFAULT)` is what
-    /// would be a `SIGSEGV`.
+    /// would be a `SIGSEGV`. It does not sleep: a missing page in a range registered with
+    /// a userfaultfd gives `Err(EAGAIN)` (the access would wait for the handler).
     pub fn user_mode_access(&mut self, pid: Pid, addr: VirtAddr, buf: &mut [u8], write: bool) -> Result<(), Errno> {
-        if write {
+        self.uaccess_nowait = true;
+        let r = if write {
             let data = buf.to_vec();
             self.copy_to_user(pid, addr, &data)
         } else {
             self.copy_from_user(pid, addr, buf)
-        }
+        };
+        self.uaccess_nowait = false;
+        r
     }
 }
 
