@@ -403,6 +403,31 @@ impl<F: PlatformFactory> Runner<F> {
                     writes.push((at, bytes));
                     regs[i] = at;
                 }
+                ArgVal::Io { sk, elems } => {
+                    let size = strace::struct_size(*sk, aarch64, 0);
+                    let mut b = alloc::vec![0u8; size * elems.len()];
+                    let layout = strace::io_layout(*sk);
+                    for (j, fields) in elems.iter().enumerate() {
+                        for fv in fields {
+                            let Some(f) = layout.iter().find(|f| f.name == fv.name).filter(|f| f.input) else { continue };
+                            let v = match &fv.value {
+                                FieldVal::Any => 0,
+                                FieldVal::Var(n) => self.var(n)?,
+                                FieldVal::Expr(e) => self.eval(e)?,
+                            };
+                            strace::io_put(f, &mut b[j * size..], v);
+                        }
+                    }
+                    // A read buffer is as large as the count says.
+                    let room = match kind {
+                        ArgKind::OutBuf { len_arg } => (regs[len_arg] as usize).min(ARENA_SIZE as usize / 2).max(b.len()),
+                        _ => b.len(),
+                    };
+                    let at = alloc(room)?;
+                    writes.push((at, b));
+                    regs[i] = at;
+                    addrs[i] = at;
+                }
                 ArgVal::Fprog { len, filter } => {
                     let (n, fp) = match filter {
                         FprogFilter::Raw(e) => (0, self.eval(e)? as u64),
@@ -485,15 +510,64 @@ impl<F: PlatformFactory> Runner<F> {
         }
         self.world.submit_raw(h, pid, nr, regs).map_err(|e| format!("{label}: cannot enter syscall {nr}: {}", errno_text(e)))?;
         let ret = self.wait_completion(h, pid, label, "syscall")?;
-        let ok = match want {
-            RetExpect::Any => true,
-            RetExpect::Err(e) => ret == e.ret(),
-            RetExpect::Value(p) => !(-4095..0).contains(&ret) && self.matches(p, ret),
-        };
+        let ok = self.ret_ok(want, ret);
         if !ok {
             let last = self.world.trace.lines.iter().rev().find(|l| l.contains(&format!("[pid {pid}] "))).cloned().unwrap_or_default();
             return Err(format!("syscall {nr} returned {}
   actual: {last}", strace::retval(kernel::syscalls::desc::RetKind::Int, ret)));
+        }
+        Ok(())
+    }
+
+    fn ret_ok(&mut self, want: &RetExpect, ret: i64) -> bool {
+        match want {
+            RetExpect::Any => true,
+            RetExpect::Err(e) => ret == e.ret(),
+            RetExpect::Value(p) => !(-4095..0).contains(&ret) && self.matches(p, ret),
+            RetExpect::Aux(b, _) => self.ret_ok(b, ret),
+        }
+    }
+
+    /// Checks the expected fields of in/out structures at `at` (element `j` at
+    /// `at + j * size`): output fields and `=> OUT`s, or every listed field (`all_out`).
+    #[allow(clippy::too_many_arguments)]
+    fn check_io(&mut self, h: usize, pid: Pid, sk: StructKind, at: u64, elems: &[Vec<IoFieldVal>], all_out: bool, what: &str, last: &dyn Fn() -> String) -> Result<(), Fail> {
+        let aarch64 = self.world.hosts[h].kernel.arch == kernel::syscalls::Arch::Aarch64;
+        let size = strace::struct_size(sk, aarch64, 0);
+        let layout = strace::io_layout(sk);
+        for (j, fields) in elems.iter().enumerate() {
+            let b = self.world.hosts[h].kernel.peek_user(pid, at + (j * size) as u64, size).unwrap_or_default();
+            for fv in fields {
+                let Some(f) = layout.iter().find(|f| f.name == fv.name) else { continue };
+                let want = match &fv.then {
+                    Some(t) => t,
+                    None if f.output || all_out => &fv.value,
+                    None => continue,
+                };
+                let have = strace::io_get(f, &b);
+                let ok = match want {
+                    FieldVal::Any => true,
+                    FieldVal::Var(n) => self.matches(&Pat::Var(n.clone()), have),
+                    FieldVal::Expr(e) => {
+                        let mut tmp = alloc::vec![0u8; size];
+                        strace::io_put(f, &mut tmp, self.eval(e)?);
+                        strace::io_get(f, &tmp) == have
+                    }
+                };
+                if !ok {
+                    let mut tmp = alloc::vec![0u8; size];
+                    let expected = match want {
+                        FieldVal::Expr(e) => {
+                            strace::io_put(f, &mut tmp, self.eval(e)?);
+                            strace::io_field_text(f, &tmp)
+                        }
+                        FieldVal::Var(n) => format!("${n}"),
+                        FieldVal::Any => String::from("..."),
+                    };
+                    let idx = if elems.len() > 1 { format!("[{j}]") } else { String::new() };
+                    return Err(format!("{what}{idx}.{} is {}, expected {expected}\n  actual: {}", f.name, strace::io_field_text(f, &b), last()));
+                }
+            }
         }
         Ok(())
     }
@@ -543,11 +617,11 @@ impl<F: PlatformFactory> Runner<F> {
                 _ => Err(format!("expected {} to return\n  actual: {}", desc.name, last())),
             };
         }
-        let ok = match want {
-            RetExpect::Any => true,
-            RetExpect::Err(e) => ret == e.ret(),
-            RetExpect::Value(p) => !(-4095..0).contains(&ret) && self.matches(p, ret),
+        let (want, aux) = match want {
+            RetExpect::Aux(b, aux) => (b.as_ref(), Some(aux)),
+            w => (w, None),
         };
+        let ok = self.ret_ok(want, ret);
         if !ok {
             let expected = match want {
                 RetExpect::Err(e) => format!("-1 {}", errno_text(*e)),
@@ -566,6 +640,36 @@ impl<F: PlatformFactory> Runner<F> {
             }
         }
         let aarch64 = self.world.hosts[h].kernel.arch == kernel::syscalls::Arch::Aarch64;
+        for (i, a) in args.iter().enumerate() {
+            let ArgVal::Io { sk, elems } = a else { continue };
+            let at = addrs.get(i).copied().unwrap_or(0);
+            if at == 0 {
+                continue;
+            }
+            let what = format!("{}: {}", desc.name, desc.args[i].name);
+            if *sk == StructKind::UffdMsg {
+                // Messages are checked only as far as the read returned them.
+                let got = if ret > 0 { ret as usize / kernel::uapi::userfaultfd::UFFD_MSG_SIZE } else { 0 };
+                if elems.len() > got {
+                    return Err(format!("{what}: {} message(s) expected, {got} read\n  actual: {}", elems.len(), last()));
+                }
+            }
+            self.check_io(h, pid, *sk, at, elems, false, &what, &last)?;
+            // poll's decoration: the entries with events, in order.
+            if let (StructKind::PollFd, Some(aux)) = (*sk, aux) {
+                let size = kernel::fs::poll::POLLFD_SIZE;
+                let k = &self.world.hosts[h].kernel;
+                let b = k.peek_user(pid, at, size * elems.len()).unwrap_or_default();
+                let ready: Vec<u64> = (0..elems.len()).filter(|j| b.get(j * size + 6..j * size + 8).is_some_and(|r| r != [0, 0])).map(|j| at + (j * size) as u64).collect();
+                if ready.len() != aux.len() {
+                    let text = crate::trace::pollfd_array(at, elems.len() as u64, &crate::world::KernelPeek { k, pid }, true);
+                    return Err(format!("{}: {} entries have events, expected {}: {text}\n  actual: {}", desc.name, ready.len(), aux.len(), last()));
+                }
+                for (a, want) in ready.into_iter().zip(aux.iter()) {
+                    self.check_io(h, pid, StructKind::PollFd, a, core::slice::from_ref(want), true, desc.name, &last)?;
+                }
+            }
+        }
         for (i, a) in args.iter().enumerate() {
             let ArgVal::Out(pat) = a else { continue };
             let at = addrs.get(i).copied().unwrap_or(0);

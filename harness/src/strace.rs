@@ -261,6 +261,13 @@ pub fn struct_size(kind: StructKind, aarch64: bool, cap_words: usize) -> usize {
         StructKind::SockFprog => 16,
         StructKind::UserRegs => kernel::uapi::ptrace::USER_REGS_SIZE,
         StructKind::Word => 8,
+        StructKind::UffdioApi => kernel::uapi::userfaultfd::UFFDIO_API_SIZE,
+        StructKind::UffdioRange => kernel::uapi::userfaultfd::UFFDIO_RANGE_SIZE,
+        StructKind::UffdioRegister => kernel::uapi::userfaultfd::UFFDIO_REGISTER_SIZE,
+        StructKind::UffdioCopy => kernel::uapi::userfaultfd::UFFDIO_COPY_SIZE,
+        StructKind::UffdioZeropage => kernel::uapi::userfaultfd::UFFDIO_ZEROPAGE_SIZE,
+        StructKind::UffdMsg => kernel::uapi::userfaultfd::UFFD_MSG_SIZE,
+        StructKind::PollFd => kernel::fs::poll::POLLFD_SIZE,
     }
 }
 
@@ -360,7 +367,161 @@ pub fn decode_struct(kind: StructKind, b: &[u8], aarch64: bool) -> (Vec<Field>, 
         }
         StructKind::Word => (alloc::vec![("word", format!("{:#x}", le64(b, 0)))], None),
         StructKind::SockFprog => (alloc::vec![("len", format!("{}", u16::from_le_bytes([b[0], b[1]]))), ("filter", ptr(le64(b, 8)))], None),
+        _ => (io_layout(kind).iter().map(|f| (f.name, io_field_text(f, b))).collect(), None),
     }
+}
+
+/// How a field of an in/out structure prints.
+#[derive(Clone, Copy, Debug)]
+pub enum IoFmt {
+    /// `%#x`: `0`, `0x1c`.
+    Hex,
+    /// Decimal (signed when the field is).
+    Dec,
+    /// Flag names joined by `|`, unknown bits in hex, `0` for none.
+    Flags(&'static [(&'static str, u64)]),
+    /// One name, or hex.
+    Enum(&'static [(&'static str, u64)]),
+}
+
+/// One field of a structure the scenario language marshals and checks field by field
+/// (the ioctl arguments of userfaultfd, `struct uffd_msg`, `struct pollfd`). A nested
+/// structure's fields are named `outer.inner` (`range.start`).
+#[derive(Clone, Copy, Debug)]
+pub struct IoField {
+    /// Field name (`range.start` inside `range={…}`).
+    pub name: &'static str,
+    /// Byte offset.
+    pub off: usize,
+    /// Size in bytes: 1, 2, 4 or 8.
+    pub size: usize,
+    /// Sign-extended when read.
+    pub signed: bool,
+    /// The kernel reads it: a scenario's value is marshalled.
+    pub input: bool,
+    /// The kernel writes it: a scenario's value is checked after the call.
+    pub output: bool,
+    /// How it prints.
+    pub fmt: IoFmt,
+}
+
+const fn iof(name: &'static str, off: usize, size: usize, input: bool, output: bool, fmt: IoFmt) -> IoField {
+    IoField { name, off, size, signed: false, input, output, fmt }
+}
+
+const fn iof_signed(name: &'static str, off: usize, size: usize, input: bool, output: bool, fmt: IoFmt) -> IoField {
+    IoField { name, off, size, signed: true, input, output, fmt }
+}
+
+/// `UFFDIO_REGISTER_MODE_*`.
+pub static UFFDIO_REGISTER_MODES: &[(&str, u64)] = &[("UFFDIO_REGISTER_MODE_MISSING", 1), ("UFFDIO_REGISTER_MODE_WP", 2)];
+/// `UFFDIO_COPY_MODE_*`.
+pub static UFFDIO_COPY_MODES: &[(&str, u64)] = &[("UFFDIO_COPY_MODE_DONTWAKE", 1)];
+/// `UFFDIO_ZEROPAGE_MODE_*`.
+pub static UFFDIO_ZEROPAGE_MODES: &[(&str, u64)] = &[("UFFDIO_ZEROPAGE_MODE_DONTWAKE", 1)];
+/// `UFFD_EVENT_*` of 4.3.
+pub static UFFD_EVENTS: &[(&str, u64)] = &[("UFFD_EVENT_PAGEFAULT", 0x12)];
+/// `UFFD_PAGEFAULT_FLAG_*`.
+pub static UFFD_PAGEFAULT_FLAGS: &[(&str, u64)] = &[("UFFD_PAGEFAULT_FLAG_WRITE", 1), ("UFFD_PAGEFAULT_FLAG_WP", 2)];
+
+/// Names a scenario may use for the values of these structures.
+pub static IO_CONSTANTS: &[&[(&str, u64)]] = &[UFFDIO_REGISTER_MODES, UFFDIO_COPY_MODES, UFFDIO_ZEROPAGE_MODES, UFFD_EVENTS, UFFD_PAGEFAULT_FLAGS, kernel::fs::poll::POLL_NAMES, &[("UFFD_API", 0xaa)]];
+
+/// The fields of an in/out structure, in the order strace prints them.
+pub fn io_layout(kind: StructKind) -> &'static [IoField] {
+    use IoFmt::*;
+    static API: [IoField; 3] = [iof("api", 0, 8, true, false, Hex), iof("features", 8, 8, true, true, Hex), iof("ioctls", 16, 8, false, true, Hex)];
+    static RANGE: [IoField; 2] = [iof("start", 0, 8, true, false, Hex), iof("len", 8, 8, true, false, Dec)];
+    static REGISTER: [IoField; 4] = [iof("range.start", 0, 8, true, false, Hex), iof("range.len", 8, 8, true, false, Dec), iof("mode", 16, 8, true, false, Flags(UFFDIO_REGISTER_MODES)), iof("ioctls", 24, 8, false, true, Hex)];
+    static COPY: [IoField; 5] = [
+        iof("dst", 0, 8, true, false, Hex),
+        iof("src", 8, 8, true, false, Hex),
+        iof("len", 16, 8, true, false, Dec),
+        iof("mode", 24, 8, true, false, Flags(UFFDIO_COPY_MODES)),
+        iof_signed("copy", 32, 8, false, true, Dec),
+    ];
+    static ZEROPAGE: [IoField; 4] = [iof("range.start", 0, 8, true, false, Hex), iof("range.len", 8, 8, true, false, Dec), iof("mode", 16, 8, true, false, Flags(UFFDIO_ZEROPAGE_MODES)), iof_signed("zeropage", 24, 8, false, true, Dec)];
+    static MSG: [IoField; 3] = [iof("event", 0, 1, false, true, Enum(UFFD_EVENTS)), iof("flags", 8, 8, false, true, Flags(UFFD_PAGEFAULT_FLAGS)), iof("address", 16, 8, false, true, Hex)];
+    static POLLFD: [IoField; 3] = [iof_signed("fd", 0, 4, true, false, Dec), iof("events", 4, 2, true, false, Flags(kernel::fs::poll::POLL_NAMES)), iof("revents", 6, 2, false, true, Flags(kernel::fs::poll::POLL_NAMES))];
+    match kind {
+        StructKind::UffdioApi => &API,
+        StructKind::UffdioRange => &RANGE,
+        StructKind::UffdioRegister => &REGISTER,
+        StructKind::UffdioCopy => &COPY,
+        StructKind::UffdioZeropage => &ZEROPAGE,
+        StructKind::UffdMsg => &MSG,
+        StructKind::PollFd => &POLLFD,
+        _ => &[],
+    }
+}
+
+/// A field's value in `b` (zero when `b` is too short).
+pub fn io_get(f: &IoField, b: &[u8]) -> i64 {
+    let Some(bytes) = b.get(f.off..f.off + f.size) else { return 0 };
+    let mut w = [0u8; 8];
+    w[..f.size].copy_from_slice(bytes);
+    let v = u64::from_le_bytes(w);
+    if f.signed && f.size < 8 {
+        let shift = 64 - 8 * f.size as u32;
+        ((v << shift) as i64) >> shift
+    } else {
+        v as i64
+    }
+}
+
+/// Stores a field's value into `b` (truncated to its size).
+pub fn io_put(f: &IoField, b: &mut [u8], v: i64) {
+    if let Some(dst) = b.get_mut(f.off..f.off + f.size) {
+        dst.copy_from_slice(&v.to_le_bytes()[..f.size]);
+    }
+}
+
+/// A field's value as strace prints it.
+pub fn io_field_text(f: &IoField, b: &[u8]) -> String {
+    let v = io_get(f, b);
+    match f.fmt {
+        IoFmt::Hex => hex(v as u64),
+        IoFmt::Dec => format!("{v}"),
+        IoFmt::Flags(names) => bit_names(names.iter().copied(), v as u64),
+        IoFmt::Enum(names) => names.iter().find(|(_, x)| *x == v as u64).map(|(n, _)| String::from(*n)).unwrap_or_else(|| hex(v as u64)),
+    }
+}
+
+/// A structure of [`io_layout`] as strace prints it, nested parts in braces
+/// (`{range={start=0x7f…, len=4096}, mode=UFFDIO_REGISTER_MODE_MISSING, ioctls=0x1c}`);
+/// `keep` picks the fields shown.
+pub fn io_text(kind: StructKind, b: &[u8], keep: &dyn Fn(&IoField) -> bool) -> String {
+    let mut s = String::from("{");
+    let mut open: Option<&str> = None;
+    let mut first = true;
+    for f in io_layout(kind).iter().filter(|f| keep(f)) {
+        let (outer, inner) = match f.name.split_once('.') {
+            Some((o, i)) => (Some(o), i),
+            None => (None, f.name),
+        };
+        if open.is_some() && open != outer {
+            s.push('}');
+            open = None;
+        }
+        if !first && !(outer.is_some() && open == outer) {
+            s.push_str(", ");
+        }
+        if let Some(o) = outer {
+            if open != outer {
+                let _ = write!(s, "{o}={{");
+                open = outer;
+            } else {
+                s.push_str(", ");
+            }
+        }
+        first = false;
+        let _ = write!(s, "{inner}={}", io_field_text(f, b));
+    }
+    if open.is_some() {
+        s.push('}');
+    }
+    s.push('}');
+    s
 }
 
 /// One classic BPF instruction as strace -v prints it: `BPF_STMT(BPF_LD|BPF_W|BPF_ABS, 0)`,

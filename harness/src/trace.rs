@@ -65,6 +65,17 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, pee
             _ => {}
         }
     }
+    if sysno == Sysno::Ioctl && i == 2 {
+        if let Some(sk) = ioctl_arg_kind(args[1] as u32 as u64) {
+            return match peek.peek(a, strace::struct_size(sk, aarch64, 0)) {
+                Some(b) if a != 0 => strace::io_text(sk, &b, &|_| true),
+                _ => strace::ptr(a),
+            };
+        }
+    }
+    if let ArgKind::Struct(StructKind::PollFd, _) = kind {
+        return pollfd_array(a, args[1] as u32 as u64, peek, false);
+    }
     match kind {
         ArgKind::Int => format!("{}", a as u32 as i32),
         ArgKind::UInt => format!("{a}"),
@@ -192,6 +203,45 @@ pub fn shown_args(sysno: Sysno, args: &[u64; 6]) -> usize {
     n
 }
 
+/// The structure an `ioctl` request's argument points at, for the requests whose
+/// argument the tracer decodes and the scenario language marshals field by field.
+pub fn ioctl_arg_kind(req: u64) -> Option<StructKind> {
+    use kernel::uapi::userfaultfd::*;
+    match req as u32 {
+        UFFDIO_API => Some(StructKind::UffdioApi),
+        UFFDIO_REGISTER => Some(StructKind::UffdioRegister),
+        UFFDIO_UNREGISTER | UFFDIO_WAKE => Some(StructKind::UffdioRange),
+        UFFDIO_COPY => Some(StructKind::UffdioCopy),
+        UFFDIO_ZEROPAGE => Some(StructKind::UffdioZeropage),
+        _ => None,
+    }
+}
+
+/// Most elements of an array strace prints before `...` (`-s 32`).
+const ARRAY_LIMIT: usize = 32;
+
+/// A `struct pollfd` array: at entry `[{fd=3, events=POLLIN}, …]`; after the call
+/// (`returned`) the entries with a non-zero `revents`, `[{fd=3, revents=POLLIN}]`.
+pub fn pollfd_array(a: u64, nfds: u64, peek: &dyn Peek, returned: bool) -> String {
+    let size = kernel::fs::poll::POLLFD_SIZE;
+    let n = (nfds as usize).min(ARRAY_LIMIT);
+    let Some(b) = peek.peek(a, n * size).filter(|_| a != 0 || nfds == 0) else { return strace::ptr(a) };
+    let mut items = Vec::new();
+    for e in b.chunks(size) {
+        if returned {
+            if u16::from_le_bytes([e[6], e[7]]) != 0 {
+                items.push(strace::io_text(StructKind::PollFd, e, &|f| f.name != "events"));
+            }
+        } else {
+            items.push(strace::io_text(StructKind::PollFd, e, &|f| f.name != "revents"));
+        }
+    }
+    if nfds as usize > n && !returned {
+        items.push(String::from("..."));
+    }
+    format!("[{}]", items.join(", "))
+}
+
 /// How many of ptrace's arguments strace prints for a request.
 fn ptrace_shown(req: u64) -> usize {
     use kernel::uapi::ptrace::*;
@@ -273,6 +323,10 @@ pub fn entry_text(sysno: Sysno, args: &[u64; 6], peek: &dyn Peek, aarch64: bool)
         let n = ptrace_shown(args[0] as u32 as u64);
         return (0..n.min(3)).map(|i| ptrace_arg(i, args, None, peek)).collect();
     }
+    if sysno == Sysno::Ioctl && ioctl_arg_kind(args[1] as u32 as u64).is_some() {
+        // The argument is printed at exit, in full: the kernel writes parts of it.
+        return (0..2).map(|i| format_arg(sysno, i, args, None, peek, aarch64)).collect();
+    }
     (0..first_out(sysno).min(shown_args(sysno, args))).map(|i| format_arg(sysno, i, args, None, peek, aarch64)).collect()
 }
 
@@ -285,13 +339,19 @@ pub fn exit_text(sysno: Sysno, args: &[u64; 6], ret: i64, peek: &dyn Peek, aarch
         let n = ptrace_shown(args[0] as u32 as u64);
         return (3..n).map(|i| ptrace_arg(i, args, Some(ret), peek)).collect();
     }
+    if sysno == Sysno::Ioctl && ioctl_arg_kind(args[1] as u32 as u64).is_some() {
+        return alloc::vec![format_arg(sysno, 2, args, Some(ret), peek, aarch64)];
+    }
     (first_out(sysno)..shown_args(sysno, args)).map(|i| format_arg(sysno, i, args, Some(ret), peek, aarch64)).collect()
 }
 
 /// What strace prints in parentheses after some return values (`PR_GET_SECUREBITS`'s
 /// flags, `PR_GET_DUMPABLE`'s name).
-pub fn ret_aux(sysno: Sysno, args: &[u64; 6], ret: i64) -> Option<String> {
+pub fn ret_aux(sysno: Sysno, args: &[u64; 6], ret: i64, peek: &dyn Peek) -> Option<String> {
     use kernel::uapi::prctl::*;
+    if matches!(sysno, Sysno::Poll | Sysno::Ppoll) && ret >= 0 {
+        return Some(if ret == 0 { String::from("Timeout") } else { pollfd_array(args[0], args[1] as u32 as u64, peek, true) });
+    }
     if sysno != Sysno::Prctl || ret < 0 {
         return None;
     }

@@ -87,9 +87,12 @@ pub struct World<P: Platform> {
     pub name_hosts: bool,
 }
 
-struct KernelPeek<'a, P: Platform> {
-    k: &'a Kernel<P>,
-    pid: Pid,
+/// A task's memory as the tracer reads it.
+pub struct KernelPeek<'a, P: Platform> {
+    /// The kernel.
+    pub k: &'a Kernel<P>,
+    /// The task.
+    pub pid: Pid,
 }
 
 impl<P: Platform> Peek for KernelPeek<'_, P> {
@@ -295,7 +298,7 @@ impl<P: Platform> World<P> {
                         let peek = KernelPeek { k: &host.kernel, pid };
                         let rest = trace::exit_text(s, &f.args, ret, &peek, arch == Arch::Aarch64);
                         let mut r = strace::retval(s.desc().ret, ret);
-                        if let Some(aux) = trace::ret_aux(s, &f.args, ret) {
+                        if let Some(aux) = trace::ret_aux(s, &f.args, ret, &peek) {
                             r = format!("{r} ({aux})");
                         }
                         if f.unfinished {

@@ -76,6 +76,14 @@ pub enum ArgVal {
     InStruct(StructKind, Vec<(String, IntExpr)>),
     /// Something the kernel writes, and what it must look like.
     Out(OutPat),
+    /// In/out structures field by field (`{dst=$a, src=$b, len=4096, mode=0, copy=4096}`,
+    /// `[{fd=3, events=POLLIN}]`): input fields are marshalled, output fields checked.
+    Io {
+        /// The structure type (see `strace::io_layout`).
+        sk: StructKind,
+        /// One field list per array element (one for a plain structure).
+        elems: Vec<Vec<IoFieldVal>>,
+    },
     /// A `struct sock_fprog` the kernel reads, strace -v's way:
     /// `{len=2, filter=[BPF_STMT(…), BPF_JUMP(…)]}`; `len` defaults to the array's length.
     Fprog {
@@ -84,6 +92,30 @@ pub enum ArgVal {
         /// The instructions, or a raw pointer (`filter=NULL`).
         filter: FprogFilter,
     },
+}
+
+/// A value in an in/out structure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldVal {
+    /// `...`: 0 as input, not checked as output.
+    Any,
+    /// A `$var`: its value as input; as output it binds when unbound.
+    Var(String),
+    /// An expression of constants and bound variables.
+    Expr(IntExpr),
+}
+
+/// `name=VALUE` or `name=IN => OUT` of an in/out structure (`range.start` inside
+/// `range={…}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoFieldVal {
+    /// Flattened field name.
+    pub name: String,
+    /// What is written: the input of an input field, the expectation of an output field
+    /// (both for an in/out field).
+    pub value: FieldVal,
+    /// `=> OUT`: the expectation after the call, for any field.
+    pub then: Option<FieldVal>,
 }
 
 /// The `filter` of a [`ArgVal::Fprog`].
@@ -121,6 +153,8 @@ pub enum RetExpect {
     Value(Pat),
     /// `= -1 ENOENT (No such file or directory)`
     Err(Errno),
+    /// A value with a checked decoration: poll's `= 1 ([{fd=3, revents=POLLIN}])`.
+    Aux(alloc::boxed::Box<RetExpect>, Vec<Vec<IoFieldVal>>),
 }
 
 /// A syscall line.

@@ -237,7 +237,7 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
             c.expect(")")?;
         }
         c.expect("=")?;
-        let ret = ret_expect(c)?;
+        let ret = ret_expect(c, Some(sysno))?;
         c.end()?;
         return Ok(StmtKind::Resumed { label: label.into(), sysno, rest, ret });
     }
@@ -277,7 +277,13 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
             c.end()?;
             return Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret: RetExpect::Any, unfinished: true } });
         }
-        let a = if sysno == Sysno::Ptrace && i == 3 { ptrace_data(c, &args[0])? } else { arg(c, sysno, i, cap_version)? };
+        let a = if sysno == Sysno::Ptrace && i == 3 {
+            ptrace_data(c, &args[0])?
+        } else if sysno == Sysno::Ioctl && i == 2 {
+            ioctl_arg(c, &args[1])?
+        } else {
+            arg(c, sysno, i, cap_version)?
+        };
         if let ArgVal::InStruct(StructKind::CapHeader, f) = &a {
             cap_version = f.iter().find(|(k, _)| k == "version").and_then(|(_, v)| match v {
                 IntExpr::Const(n) => Some(*n as u32),
@@ -297,7 +303,7 @@ fn call_line(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
         return Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret: RetExpect::Any, unfinished: true } });
     }
     c.expect("=")?;
-    let ret = ret_expect(c)?;
+    let ret = ret_expect(c, Some(sysno))?;
     c.end()?;
     Ok(StmtKind::Call { label: label.into(), call: Call { sysno, args, ret, unfinished: false } })
 }
@@ -315,7 +321,7 @@ fn raw_call(c: &mut Cursor<'_>, label: &str) -> PResult<StmtKind> {
     }
     c.expect(")")?;
     c.expect("=")?;
-    let ret = ret_expect(c)?;
+    let ret = ret_expect(c, None)?;
     c.end()?;
     Ok(StmtKind::RawCall { label: label.into(), nr, args, ret })
 }
@@ -358,6 +364,88 @@ fn ptrace_data(c: &mut Cursor<'_>, req: &ArgVal) -> PResult<ArgVal> {
     }
 }
 
+/// ioctl's argument, typed by the request: a userfaultfd structure
+/// (`{range={start=$a, len=4096}, mode=UFFDIO_REGISTER_MODE_MISSING, ioctls=0x1c}`) or
+/// an integer (a pointer).
+fn ioctl_arg(c: &mut Cursor<'_>, req: &ArgVal) -> PResult<ArgVal> {
+    let kind = match req {
+        ArgVal::Int(IntExpr::Const(v)) => crate::trace::ioctl_arg_kind(*v as u64),
+        _ => None,
+    };
+    match kind {
+        Some(sk) if c.looking_at("{") => Ok(ArgVal::Io { sk, elems: alloc::vec![io_struct(c, sk, "")?] }),
+        _ => Ok(ArgVal::Int(int_expr(c, None)?)),
+    }
+}
+
+/// A field value: `...`, a lone `$var`, or an integer expression.
+fn io_value(c: &mut Cursor<'_>) -> PResult<FieldVal> {
+    if c.eat("...") || c.eat("\u{2026}") {
+        return Ok(FieldVal::Any);
+    }
+    let save = c.pos;
+    if let Some(v) = c.var() {
+        if !c.looking_at("+") && !c.looking_at("|") {
+            return Ok(FieldVal::Var(v));
+        }
+        c.pos = save;
+    }
+    Ok(FieldVal::Expr(int_expr(c, None)?))
+}
+
+/// `{field=value, nested={…}, field=IN => OUT, ...}` of a structure of
+/// `strace::io_layout`.
+fn io_struct(c: &mut Cursor<'_>, sk: StructKind, prefix: &str) -> PResult<Vec<IoFieldVal>> {
+    c.expect("{")?;
+    let layout = crate::strace::io_layout(sk);
+    let mut out = Vec::new();
+    loop {
+        if c.eat("...") || c.eat("\u{2026}") {
+            c.expect("}")?;
+            return Ok(out);
+        }
+        if c.eat("}") {
+            return Ok(out);
+        }
+        let at = c.pos;
+        let name = c.ident().ok_or(()).or_else(|_| c.err("expected a field name or '...'"))?;
+        let full = format!("{prefix}{name}");
+        c.expect("=")?;
+        let nested = format!("{full}.");
+        if c.looking_at("{") && layout.iter().any(|f| f.name.starts_with(&nested)) {
+            out.extend(io_struct(c, sk, &nested)?);
+        } else {
+            if !layout.iter().any(|f| f.name == full) {
+                let names: Vec<&str> = layout.iter().filter(|f| f.name.starts_with(prefix)).map(|f| &f.name[prefix.len()..]).collect();
+                return c.err_at(at, format!("unknown field '{name}' (fields: {})", names.join(", ")));
+            }
+            let value = io_value(c)?;
+            let then = if c.eat("=>") { Some(io_value(c)?) } else { None };
+            out.push(IoFieldVal { name: full, value, then });
+        }
+        if c.eat("}") {
+            return Ok(out);
+        }
+        c.expect(",")?;
+    }
+}
+
+/// `[{…}, {…}]` of [`io_struct`]s.
+fn io_array(c: &mut Cursor<'_>, sk: StructKind) -> PResult<Vec<Vec<IoFieldVal>>> {
+    c.expect("[")?;
+    let mut elems = Vec::new();
+    if c.eat("]") {
+        return Ok(elems);
+    }
+    loop {
+        elems.push(io_struct(c, sk, "")?);
+        if c.eat("]") {
+            return Ok(elems);
+        }
+        c.expect(",")?;
+    }
+}
+
 fn placeholder(sysno: Sysno, i: usize) -> ArgVal {
     match sysno.desc().args[i].kind {
         k if crate::strace::is_out(&k) => ArgVal::Out(OutPat::Any),
@@ -365,7 +453,7 @@ fn placeholder(sysno: Sysno, i: usize) -> ArgVal {
     }
 }
 
-fn ret_expect(c: &mut Cursor<'_>) -> PResult<RetExpect> {
+fn ret_expect(c: &mut Cursor<'_>, sysno: Option<Sysno>) -> PResult<RetExpect> {
     if c.eat("?") {
         return Ok(RetExpect::Any);
     }
@@ -392,6 +480,13 @@ fn ret_expect(c: &mut Cursor<'_>) -> PResult<RetExpect> {
         c.pos = save;
     }
     let v = pat(c)?;
+    // poll's decoration lists the ready entries: checked.
+    if matches!(sysno, Some(Sysno::Poll | Sysno::Ppoll)) && c.looking_at("(") && c.rest().trim_start_matches('(').trim_start().starts_with('[') {
+        c.expect("(")?;
+        let elems = io_array(c, StructKind::PollFd)?;
+        c.expect(")")?;
+        return Ok(RetExpect::Aux(alloc::boxed::Box::new(RetExpect::Value(v)), elems));
+    }
     // strace's decoration of some values (`= 16 (SECBIT_KEEP_CAPS)`) is not checked.
     if c.looking_at("(") {
         let close = c.rest().find(')').ok_or(()).or_else(|_| c.err("unterminated '('"))?;
@@ -436,7 +531,8 @@ fn constant(name: &str) -> Option<i64> {
             .or_else(|| named(kernel::uapi::prctl::PR_CAP_AMBIENT_OPS, name))
             .or_else(|| named(kernel::uapi::prctl::SUID_DUMP_NAMES, name))
             .or_else(|| named(kernel::uapi::ptrace::PTRACE_CONST_NAMES, name))
-            .or_else(|| kernel::uapi::capability::SECBIT_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v as i64)),
+            .or_else(|| kernel::uapi::capability::SECBIT_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v as i64))
+            .or_else(|| crate::strace::IO_CONSTANTS.iter().find_map(|t| named(t, name))),
     }
 }
 
@@ -546,6 +642,16 @@ fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> 
                 ArgVal::Int(int_expr(c, None)?)
             }
         }
+        ArgKind::Struct(StructKind::PollFd, _) => {
+            if c.looking_at("[") {
+                ArgVal::Io { sk: StructKind::PollFd, elems: io_array(c, StructKind::PollFd)? }
+            } else {
+                ArgVal::Int(int_expr(c, None)?)
+            }
+        }
+        // read(2) of a userfaultfd: the messages as structures.
+        ArgKind::OutBuf { .. } if c.looking_at("{") => ArgVal::Io { sk: StructKind::UffdMsg, elems: alloc::vec![io_struct(c, StructKind::UffdMsg, "")?] },
+        ArgKind::OutBuf { .. } if c.looking_at("[") => ArgVal::Io { sk: StructKind::UffdMsg, elems: io_array(c, StructKind::UffdMsg)? },
         ArgKind::Struct(StructKind::SockFprog, Dir::In) | ArgKind::Int | ArgKind::UInt | ArgKind::Ptr if c.looking_at("{") => fprog(c)?,
         ArgKind::Struct(sk, Dir::In) => {
             if c.looking_at("{") {
@@ -749,5 +855,6 @@ fn out_fields(sk: StructKind) -> &'static [&'static str] {
         StructKind::SockFprog => &["len", "filter"],
         StructKind::UserRegs => &kernel::uapi::ptrace::USER_REGS_NAMES,
         StructKind::Word => &["word"],
+        _ => &[],
     }
 }

@@ -6,6 +6,7 @@ pub mod ioctl;
 pub mod namei;
 pub mod open;
 pub mod pipe;
+pub mod poll;
 pub mod proc;
 pub mod ramfs;
 pub mod read_write;

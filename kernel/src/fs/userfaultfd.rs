@@ -135,6 +135,17 @@ impl<H: Hal> Kernel<H> {
         UserfaultOutcome::Sleep
     }
 
+    /// Tasks asleep on a userfault, each with the context it waits on, oldest fault first
+    /// (a read-only view for tests and fuzz targets: who is waiting on a handler).
+    pub fn uffd_sleepers(&self) -> Vec<(Pid, UffdId)> {
+        self.uffd.faults.values().map(|f| (f.pid, f.ctx)).collect()
+    }
+
+    /// Open userfaultfd contexts (for leak checks).
+    pub fn uffd_contexts(&self) -> usize {
+        self.uffd.ctxs.len()
+    }
+
     /// Forgets `pid`'s retry allowances: its syscall returned.
     pub(crate) fn uffd_syscall_done(&mut self, pid: Pid) {
         if !self.uffd.retried.is_empty() {
@@ -205,6 +216,23 @@ impl<H: Hal> Kernel<H> {
         self.uffd.ctxs.remove(&ctx);
         self.sched.waitqueues.remove(&read_wq);
         self.mmput(mm_id);
+    }
+
+    /// `userfaultfd_poll`: `POLLERR` before the handshake and for a descriptor without
+    /// `O_NONBLOCK` (poll cannot promise a read will not block: a fault may be woken in
+    /// between), `POLLIN` while a fault is pending, never `POLLOUT`. Pollers sleep on the
+    /// queue `handle_userfault` wakes.
+    pub(crate) fn uffd_poll(&self, ctx: UffdId, nonblock: bool) -> (u16, Option<WqId>) {
+        use crate::fs::poll::{POLLERR, POLLIN};
+        let Some(c) = self.uffd.ctxs.get(&ctx) else { return (POLLERR, None) };
+        let mask = if !c.running || !nonblock {
+            POLLERR
+        } else if c.pending.is_empty() {
+            0
+        } else {
+            POLLIN
+        };
+        (mask, Some(c.read_wq))
     }
 
     /// `read(2)` on a userfaultfd: whole 32-byte messages, FIFO; only the first may block.

@@ -66,6 +66,20 @@ pub enum StructKind {
     /// One `long` the kernel stores (ptrace `PTRACE_PEEKDATA`, `PTRACE_GETEVENTMSG`),
     /// printed `[0x…]`.
     Word,
+    /// `struct uffdio_api` (in/out).
+    UffdioApi,
+    /// `struct uffdio_range` (UNREGISTER, WAKE).
+    UffdioRange,
+    /// `struct uffdio_register` (in/out).
+    UffdioRegister,
+    /// `struct uffdio_copy` (in/out).
+    UffdioCopy,
+    /// `struct uffdio_zeropage` (in/out).
+    UffdioZeropage,
+    /// `struct uffd_msg` (what `read(2)` of a userfaultfd returns).
+    UffdMsg,
+    /// `struct pollfd[nfds]` (`fd`, `events` in; `revents` out).
+    PollFd,
 }
 
 /// The type of one syscall argument.

@@ -263,6 +263,8 @@ syscalls! {
     Openat = "openat", x86 Some(257), arm Some(56), [a!("dirfd", DirFd), a!("pathname", Path), a!("flags", Flags(&OPEN_FLAGS)), a!("mode", Mode)], Fd;
     Close = "close", x86 Some(3), arm Some(57), [a!("fd", Fd)], Int;
     Ioctl = "ioctl", x86 Some(16), arm Some(29), [a!("fd", Fd), a!("request", Enum(&IOCTL_CMDS)), a!("argp", Ptr)], Int;
+    Poll = "poll", x86 Some(7), arm None, [a!("fds", Struct(StructKind::PollFd, Dir::In)), a!("nfds", UInt), a!("timeout", Int)], Int;
+    Ppoll = "ppoll", x86 Some(271), arm Some(73), [a!("fds", Struct(StructKind::PollFd, Dir::In)), a!("nfds", UInt), a!("tsp", ts(Dir::In)), a!("sigmask", Ptr), a!("sigsetsize", UInt)], Int;
     Userfaultfd = "userfaultfd", x86 Some(323), arm Some(282), [a!("flags", Flags(&UFFD_FLAGS))], Fd;
     Fstat = "fstat", x86 Some(5), arm Some(80), [a!("fd", Fd), a!("statbuf", Struct(StructKind::Stat, Dir::Out))], Int;
     Newfstatat = "newfstatat", x86 Some(262), arm Some(79), [a!("dirfd", DirFd), a!("pathname", Path), a!("statbuf", Struct(StructKind::Stat, Dir::Out)), a!("flags", Flags(&AT_FLAGS))], Int;
