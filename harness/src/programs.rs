@@ -23,7 +23,7 @@ pub static PROGRAMS: &[(&str, Entry, &str)] = &[
     ("sleeper", |s, a| Box::pin(sleeper(s, a)), "sleeper MS: nanosleep MS milliseconds"),
     ("forker", |s, a| Box::pin(forker(s, a)), "forker N: fork N children exiting 1..N, reap them, exit with the sum"),
     ("id", |s, a| Box::pin(id(s, a)), "id PATH: write the real and effective ids to PATH"),
-    ("postcopy", |s, a| Box::pin(postcopy(s, a)), "postcopy N PATH: post-copy live migration of N pages over pipes (a source process, a userfaultfd pager, the guest touching its pages in an order the seed's interleaving draws); writes the fault count, resolution latencies and the verdict to PATH, exits 0 when the guest's memory equals the source's"),
+    ("postcopy", |s, a| Box::pin(postcopy(s, a)), "postcopy N PATH: post-copy live migration of N pages over pipes (a source process, a userfaultfd pager, the guest touching its pages in an order getrandom(2) draws from the seed); writes the fault count, resolution latencies and the verdict to PATH, exits 0 when the guest's memory equals the source's"),
     ("caps", |s, a| Box::pin(caps(s, a)), "caps PATH [FILE ARG…]: write the Uid, Gid and Cap* lines of /proc/self/status and the securebits and no_new_privs (prctl) to PATH, then execve FILE with ARG… if given"),
 ];
 
@@ -396,9 +396,10 @@ async fn postcopy(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     for fd in [req_r, req_w, data_r, data_w] {
         sys.close(fd).await;
     }
-    // The touch order: a shuffle keyed by the virtual clock after the helpers started,
-    // which the seed's interleaving decides.
-    let mut x = sys.monotonic_ns().await ^ 0x9e37_79b9_7f4a_7c15;
+    // The touch order: a shuffle keyed by getrandom(2), which the seed drives.
+    sys.syscall(Sysno::Getrandom, [sys.arena, 8, 0, 0, 0, 0]).await;
+    let key = sys.load(sys.arena, 8).await.unwrap_or_else(|| alloc::vec![0; 8]);
+    let mut x = u64::from_le_bytes(key[..8].try_into().unwrap_or([0; 8])) | 1;
     let mut order: Vec<u64> = (0..n).collect();
     for i in (1..order.len()).rev() {
         x ^= x << 13;

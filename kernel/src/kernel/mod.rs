@@ -7,6 +7,7 @@ pub mod fork;
 pub mod invariants;
 pub mod lkdtm;
 pub mod ptrace;
+pub mod random;
 pub mod seccomp;
 pub mod sched;
 pub mod signal;

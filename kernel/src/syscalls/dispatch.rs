@@ -38,6 +38,7 @@ pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) 
         Close => k.sys_close(pid, int(a[0])),
         Ioctl => k.sys_ioctl(pid, int(a[0]), a[1] as u32, a[2]),
         Userfaultfd => k.sys_userfaultfd(pid, a[0] as u32),
+        Getrandom => k.sys_getrandom(pid, a[0], a[1] as usize, a[2] as u32),
         Poll => k.sys_poll(pid, a[0], uint(a[1]) as u64, int(a[2])),
         Ppoll => k.sys_ppoll(pid, a[0], uint(a[1]) as u64, a[2], a[3], a[4]),
         Fstat => k.sys_fstat(pid, int(a[0]), a[1]),

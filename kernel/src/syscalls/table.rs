@@ -44,6 +44,14 @@ pub static CLOEXEC_FLAGS: FlagSet = FlagSet {
     signal_low_byte: false,
 };
 
+/// `getrandom(2)` flags.
+pub static GRND_FLAGS: FlagSet = FlagSet {
+    name: "getrandom_flags",
+    flags: &[("GRND_NONBLOCK", crate::kernel::random::GRND_NONBLOCK as u64), ("GRND_RANDOM", crate::kernel::random::GRND_RANDOM as u64)],
+    accmode: None,
+    signal_low_byte: false,
+};
+
 /// `userfaultfd(2)` flags.
 pub static UFFD_FLAGS: FlagSet = FlagSet {
     name: "userfaultfd_flags",
@@ -265,6 +273,7 @@ syscalls! {
     Ioctl = "ioctl", x86 Some(16), arm Some(29), [a!("fd", Fd), a!("request", Enum(&IOCTL_CMDS)), a!("argp", Ptr)], Int;
     Poll = "poll", x86 Some(7), arm None, [a!("fds", Struct(StructKind::PollFd, Dir::In)), a!("nfds", UInt), a!("timeout", Int)], Int;
     Ppoll = "ppoll", x86 Some(271), arm Some(73), [a!("fds", Struct(StructKind::PollFd, Dir::In)), a!("nfds", UInt), a!("tsp", ts(Dir::In)), a!("sigmask", Ptr), a!("sigsetsize", UInt)], Int;
+    Getrandom = "getrandom", x86 Some(318), arm Some(278), [a!("buf", OutBuf { len_arg: 1 }), a!("count", UInt), a!("flags", Flags(&GRND_FLAGS))], Int;
     Userfaultfd = "userfaultfd", x86 Some(323), arm Some(282), [a!("flags", Flags(&UFFD_FLAGS))], Fd;
     Fstat = "fstat", x86 Some(5), arm Some(80), [a!("fd", Fd), a!("statbuf", Struct(StructKind::Stat, Dir::Out))], Int;
     Newfstatat = "newfstatat", x86 Some(262), arm Some(79), [a!("dirfd", DirFd), a!("pathname", Path), a!("statbuf", Struct(StructKind::Stat, Dir::Out)), a!("flags", Flags(&AT_FLAGS))], Int;
