@@ -29,4 +29,9 @@ mod tests {
     fn ptrace() {
         bolero::check!().for_each(|data: &[u8]| harness::fuzz::ptrace_sequence(data, false));
     }
+
+    #[test]
+    fn uffd_ops() {
+        bolero::check!().for_each(|data: &[u8]| harness::fuzz::uffd_ops(data));
+    }
 }

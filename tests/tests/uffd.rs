@@ -401,3 +401,44 @@ fn a_user_mode_access_never_sleeps_on_a_userfault() {
     assert_eq!(s.read_msgs(1), Err(EAGAIN));
     assert_eq!(s.k.k.check_invariants(), Ok(()));
 }
+
+/// Found by the `uffd_ops` fuzz target: a thread cloned by a forked child has the child's
+/// parent as its own (CLONE_THREAD copies `real_parent`); when that grandparent exited,
+/// only thread-group leaders were reparented to init, leaving the thread with a parent
+/// that no longer existed.
+#[test]
+fn threads_of_an_orphan_are_reparented_too() {
+    let mut k = K::new();
+    let t = k.spawn();
+    let c = k.call(t, Sysno::Fork, [0; 6]) as i32;
+    assert!(c > 0);
+    // clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD)
+    let th = k.call(c, Sysno::Clone, [0x10f00, 0, 0, 0, 0, 0]) as i32;
+    assert!(th > 0);
+    assert_eq!(k.k.task(th).map(|x| x.parent), Some(t));
+    assert_eq!(k.enter(t, Sysno::Exit, [0; 6]), None);
+    k.settle();
+    assert_eq!(k.k.task(c).map(|x| x.parent), Some(1));
+    assert_eq!(k.k.task(th).map(|x| x.parent), Some(1));
+}
+
+#[test]
+fn a_read_whose_buffer_waits_on_a_userfault_keeps_the_message() {
+    let mut s = setup();
+    // The handler registers a page of its own with a second context and reads the first
+    // context's message into it: the read sleeps on the second context's fault.
+    let hs = s.k.scratch(s.h);
+    let fd2 = s.k.uffd(s.h, 0o4000, hs);
+    let buf = s.k.mmap_anon(s.h, PAGE);
+    assert_eq!(s.k.register(s.h, fd2, hs, buf, PAGE, 1), 0);
+    // A thread of h (same memory and descriptors) will resolve it.
+    let th = s.k.call(s.h, Sysno::Clone, [0x100 | 0x200 | 0x400 | 0x800 | 0x10000, 0, 0, 0, 0, 0]) as i32;
+    assert!(th > 0);
+    assert_eq!(s.fault_read(s.area, 1), None);
+    assert_eq!(s.k.enter(s.h, Sysno::Read, [s.fd as u64, buf, 32, 0, 0, 0]), None);
+    s.k.put(th, hs, &[buf.to_le_bytes(), PAGE.to_le_bytes(), 0u64.to_le_bytes(), 0u64.to_le_bytes()].concat());
+    assert_eq!(s.k.ioctl(th, fd2, UFFDIO_ZEROPAGE, hs), 0);
+    // ZEROPAGE maps the zero page read-only: the store into it is an ordinary COW fault.
+    assert_eq!(s.k.took(s.h), Some(32));
+    assert_eq!(s.k.get(s.h, buf, 32), pagefault_msg(s.area, false).to_vec());
+}

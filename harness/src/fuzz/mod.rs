@@ -10,6 +10,8 @@ use kernel::{Kernel, KernelConfig};
 
 mod ptrace;
 pub use ptrace::ptrace_sequence;
+mod uffd;
+pub use uffd::uffd_ops;
 
 /// Any text either parses or yields a diagnostic that renders; a parsed scenario runs to
 /// an outcome without panicking (with a small tick budget per statement).

@@ -248,7 +248,7 @@ impl<H: Hal> Kernel<H> {
                 return if total > 0 { Ok(total as i64) } else { Err(Errno::EINVAL.into()) };
             }
             let c = self.uffd.ctxs.get_mut(&ctx).ok_or(Errno::EINVAL)?;
-            let Some(id) = c.pending.pop_front() else {
+            let Some(&id) = c.pending.front() else {
                 if total > 0 {
                     return Ok(total as i64);
                 }
@@ -258,15 +258,41 @@ impl<H: Hal> Kernel<H> {
                 let wq = c.read_wq;
                 return Err(self.wait_on(pid, wq));
             };
-            c.read.push(id);
-            let Some(f) = self.uffd.faults.get(&id).copied() else { continue };
+            let Some(f) = self.uffd.faults.get(&id).copied() else {
+                // Not reachable while the invariants hold; never loop on it.
+                if let Some(c) = self.uffd.ctxs.get_mut(&ctx) {
+                    c.pending.retain(|x| *x != id);
+                }
+                continue;
+            };
             let msg = pagefault_msg(f.addr, f.write);
-            if let Err(e) = self.copy_to_user(pid, buf + total as u64, &msg) {
-                // The message is lost: the fault stays on the read queue, asleep.
-                return if total > 0 { Ok(total as i64) } else { Err(e.into()) };
+            match self.copy_to_user(pid, buf + total as u64, &msg) {
+                Ok(()) => {}
+                // The buffer itself waits on a userfault. Nothing was taken off the queue:
+                // the re-run after the wakeup reads this message (Linux sleeps inside the
+                // copy). With messages already copied, return those instead of sleeping.
+                Err(Errno::ERESTARTSYS) if total > 0 => {
+                    self.uffd_forget_task(pid);
+                    return Ok(total as i64);
+                }
+                Err(Errno::ERESTARTSYS) => return Err(Errno::ERESTARTSYS.into()),
+                Err(e) => {
+                    // The message is lost: the fault moves to the read queue, asleep.
+                    self.uffd_move_to_read(ctx, id);
+                    return if total > 0 { Ok(total as i64) } else { Err(e.into()) };
+                }
             }
+            self.uffd_move_to_read(ctx, id);
             total += UFFD_MSG_SIZE;
             nonblock = true;
+        }
+    }
+
+    /// `read()` returned fault `id`: from the pending queue to the read queue.
+    fn uffd_move_to_read(&mut self, ctx: UffdId, id: u64) {
+        if let Some(c) = self.uffd.ctxs.get_mut(&ctx) {
+            c.pending.retain(|x| *x != id);
+            c.read.push(id);
         }
     }
 

@@ -76,12 +76,17 @@ impl<H: Hal> Kernel<H> {
         self.do_exit(pid, status);
     }
 
-    /// Children of an exiting process go to init, which reaps the dead ones at once.
+    /// Children of an exiting process go to init, which reaps the dead ones at once. Every
+    /// thread of a child moves, not only its leader: a thread a child cloned has the
+    /// child's parent as its own (`CLONE_THREAD` copies `real_parent`), as in Linux's
+    /// `for_each_thread` in `forget_original_parent`.
     fn forget_original_parent(&mut self, tgid: Pid) {
-        let orphans: Vec<Pid> = self.tasks.values().filter(|t| t.parent == tgid && t.is_leader()).map(|t| t.pid).collect();
+        let orphans: Vec<Pid> = self.tasks.values().filter(|t| t.parent == tgid).map(|t| t.pid).collect();
         for c in orphans {
-            if let Some(t) = self.tasks.get_mut(&c) {
-                t.parent = INIT_PID;
+            let Some(t) = self.tasks.get_mut(&c) else { continue };
+            t.parent = INIT_PID;
+            if !t.is_leader() {
+                continue;
             }
             if self.tasks.get(&c).is_some_and(|t| t.state == TaskState::Zombie) && self.live_threads(c) == 0 {
                 self.release_task(c);
