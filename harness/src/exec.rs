@@ -160,10 +160,11 @@ impl ProgTask {
         ProgTask { fut, mb, done: None }
     }
 
-    /// Whether the program can make progress: never polled, or answered.
+    /// Whether the program can make progress: never polled, answered, or holding a
+    /// load or store to retry after its fault completed.
     pub fn ready(&self) -> bool {
         let mb = self.mb.borrow();
-        self.done.is_none() && mb.request.is_none() && !mb.in_flight
+        self.done.is_none() && !mb.in_flight
     }
 
     /// Runs the program until its next request or its end.

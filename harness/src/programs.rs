@@ -291,7 +291,7 @@ impl Sys {
 /// The source host of a post-copy migration: holds the pages and serves each request
 /// (an 8-byte page index on `req`) with the page on `data`, until `req` reaches EOF.
 /// The transport is a pipe: networking does not exist yet (the issue moves it to UDP).
-async fn migration_source(sys: Sys, n: u64, req: i32, data: i32, others: [i32; 4]) -> i32 {
+async fn migration_source(sys: Sys, n: u64, req: i32, data: i32, others: [i32; 2]) -> i32 {
     // Only its own ends stay open, so the request pipe reaches EOF when the pager exits.
     for fd in others {
         sys.close(fd).await;
@@ -323,7 +323,7 @@ async fn migration_source(sys: Sys, n: u64, req: i32, data: i32, others: [i32; 4
 
 /// The destination's pager: reads userfault messages, asks the source for each page
 /// and installs it with UFFDIO_COPY; exits with the number of faults it resolved.
-async fn migration_pager(sys: Sys, n: u64, uffd: i32, base: u64, req: i32, data: i32, others: [i32; 4]) -> i32 {
+async fn migration_pager(sys: Sys, n: u64, uffd: i32, base: u64, req: i32, data: i32, others: [i32; 2]) -> i32 {
     for fd in others {
         sys.close(fd).await;
     }
@@ -374,9 +374,9 @@ async fn postcopy(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     use kernel::uapi::userfaultfd::{UFFDIO_API, UFFDIO_REGISTER, UFFDIO_REGISTER_MODE_MISSING, UFFD_API};
     let (Some(n), Some(path)) = (arg_num(&argv, 1), argv.get(2)) else { return 2 };
     let n = n.clamp(1, 64) as u64;
-    let (Some((req_r, req_w)), Some((data_r, data_w)), Some((sink_r, sink_w))) = (sys.pipe().await, sys.pipe().await, sys.pipe().await) else { return 3 };
+    let (Some((req_r, req_w)), Some((data_r, data_w))) = (sys.pipe().await, sys.pipe().await) else { return 3 };
     // The source: its own process, reached only through the pipes.
-    if sys.fork(move |c: Sys| -> ProgramFuture { Box::pin(async move { migration_source(c, n, req_r, data_w, [req_w, data_r, sink_r, sink_w]).await }) }).await < 0 {
+    if sys.fork(move |c: Sys| -> ProgramFuture { Box::pin(async move { migration_source(c, n, req_r, data_w, [req_w, data_r]).await }) }).await < 0 {
         return 4;
     }
     // The destination: an empty registered area, then its pager.
@@ -389,7 +389,7 @@ async fn postcopy(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
         return 6;
     }
     let (uffd, base) = (uffd as i32, base as u64);
-    let pager = sys.fork(move |c: Sys| -> ProgramFuture { Box::pin(async move { migration_pager(c, n, uffd, base, req_w, data_r, [req_r, data_w, sink_r, sink_w]).await }) }).await;
+    let pager = sys.fork(move |c: Sys| -> ProgramFuture { Box::pin(async move { migration_pager(c, n, uffd, base, req_w, data_r, [req_r, data_w]).await }) }).await;
     if pager < 0 {
         return 7;
     }
@@ -407,17 +407,14 @@ async fn postcopy(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
         x ^= x << 17;
         order.swap(i, (x % (i as u64 + 1)) as usize);
     }
-    // The guest runs: each first touch (a kernel copy of one byte into a pipe) faults.
+    // The guest runs: each first touch (a user-mode load of one byte) faults to the pager.
     let mut lat = Vec::new();
     let mut bytes_ok = true;
     for &idx in &order {
         let off = (idx * 97) % PAGE;
         let t0 = sys.monotonic_ns().await;
-        if sys.syscall(Sysno::Write, [sink_w as u64, base + idx * PAGE + off, 1, 0, 0, 0]).await != 1 {
-            return 8;
-        }
+        let Some(b) = sys.load(base + idx * PAGE + off, 1).await else { return 8 };
         lat.push(sys.monotonic_ns().await - t0);
-        let Ok(b) = sys.read(sink_r, 1).await else { return 9 };
         bytes_ok &= b.first() == page_pattern(idx).get(off as usize);
     }
     // Byte-for-byte comparison with the source's content.

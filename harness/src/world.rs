@@ -259,6 +259,11 @@ impl<P: Platform> World<P> {
                         p.mb.borrow_mut().in_flight = true;
                     }
                 }
+                KEvent::Touched { pid } => {
+                    if let Some(p) = self.hosts[h].programs.get(&pid) {
+                        p.mb.borrow_mut().in_flight = false;
+                    }
+                }
                 KEvent::Exited { pid, status } => {
                     let p = self.prefix(h);
                     let host = &mut self.hosts[h];
@@ -333,6 +338,19 @@ impl<P: Platform> World<P> {
         }
     }
 
+    /// A program's load or store that must sleep: `submit_touch`, keeping the request to
+    /// retry once [`KEvent::Touched`] arrives (a failed access kills the task instead).
+    fn fault_path(host: &mut Host<P>, pid: Pid, req: Request, addr: u64, len: u64, write: bool) {
+        let Some(prog) = host.programs.get(&pid) else { return };
+        let mut mb = prog.mb.borrow_mut();
+        if host.kernel.submit_touch(pid, addr, len, write).is_ok() {
+            mb.request = Some(req);
+            mb.in_flight = true;
+        } else {
+            mb.response = Some(Response::Fault);
+        }
+    }
+
     fn poll_program(&mut self, h: usize, pid: Pid) {
         for _ in 0..MAX_IMMEDIATE {
             let host = &mut self.hosts[h];
@@ -362,12 +380,21 @@ impl<P: Platform> World<P> {
                 }
                 Some(Request::Load { addr, len }) => {
                     let mut buf = alloc::vec![0u8; len];
-                    let r = host.kernel.user_mode_access(pid, addr, &mut buf, false);
-                    prog.mb.borrow_mut().response = Some(if r.is_ok() { Response::Data(buf) } else { Response::Fault });
+                    match host.kernel.user_mode_access(pid, addr, &mut buf, false) {
+                        // The access must wait for a userfaultfd handler: it enters the
+                        // kernel through the fault path and is retried when that completes.
+                        Err(Errno::EAGAIN) => return Self::fault_path(host, pid, Request::Load { addr, len }, addr, len as u64, false),
+                        r => prog.mb.borrow_mut().response = Some(if r.is_ok() { Response::Data(buf) } else { Response::Fault }),
+                    }
                 }
                 Some(Request::Store { addr, mut data }) => {
-                    let r = host.kernel.user_mode_access(pid, addr, &mut data, true);
-                    prog.mb.borrow_mut().response = Some(if r.is_ok() { Response::Stored } else { Response::Fault });
+                    match host.kernel.user_mode_access(pid, addr, &mut data, true) {
+                        Err(Errno::EAGAIN) => {
+                            let len = data.len() as u64;
+                            return Self::fault_path(host, pid, Request::Store { addr, data }, addr, len, true);
+                        }
+                        r => prog.mb.borrow_mut().response = Some(if r.is_ok() { Response::Stored } else { Response::Fault }),
+                    }
                 }
             }
         }

@@ -14,6 +14,9 @@ const EBUSY: i64 = -16;
 const EEXIST: i64 = -17;
 const EAGAIN: i64 = -11;
 const EFAULT: i64 = -14;
+/// Log markers outside every syscall's return range.
+const TOUCHED: i64 = i64::MIN;
+const DIED: i64 = i64::MIN / 2;
 
 struct K {
     k: Kernel<SimHal>,
@@ -46,7 +49,18 @@ impl K {
                 break;
             }
         }
-        let evs: Vec<(i32, i64)> = self.k.take_events().filter_map(|e| if let KEvent::SyscallReturn { pid, ret, .. } = e { Some((pid, ret)) } else { None }).collect();
+        // Syscall returns as (pid, ret); a completed user-mode fault as (pid, TOUCHED); a
+        // death as (pid, DIED - status).
+        let evs: Vec<(i32, i64)> = self
+            .k
+            .take_events()
+            .filter_map(|e| match e {
+                KEvent::SyscallReturn { pid, ret, .. } => Some((pid, ret)),
+                KEvent::Touched { pid } => Some((pid, TOUCHED)),
+                KEvent::Exited { pid, status } => Some((pid, DIED - status as i64)),
+                _ => None,
+            })
+            .collect();
         self.log.extend(evs);
         assert_eq!(self.k.check_invariants(), Ok(()));
     }
@@ -386,7 +400,7 @@ fn unregister_does_not_wake_but_close_does() {
 #[test]
 fn the_context_keeps_the_address_space_after_its_process_exits() {
     let mut s = setup();
-    assert_eq!(s.k.enter(s.t, Sysno::ExitGroup, [0, 0, 0, 0, 0, 0]), None);
+    assert_eq!(s.k.enter(s.t, Sysno::ExitGroup, [0, 0, 0, 0, 0, 0]), Some(DIED));
     // t is gone; its address space lives on in the context: COPY still works.
     assert_eq!(s.copy_page(s.area, 1, PAGE, 0), (0, PAGE as i64));
     assert_eq!(s.k.call(s.h, Sysno::Close, [s.fd as u64, 0, 0, 0, 0, 0]), 0);
@@ -416,7 +430,7 @@ fn threads_of_an_orphan_are_reparented_too() {
     let th = k.call(c, Sysno::Clone, [0x10f00, 0, 0, 0, 0, 0]) as i32;
     assert!(th > 0);
     assert_eq!(k.k.task(th).map(|x| x.parent), Some(t));
-    assert_eq!(k.enter(t, Sysno::Exit, [0; 6]), None);
+    assert_eq!(k.enter(t, Sysno::Exit, [0; 6]), Some(DIED), "exit(0) returns nothing: the task is gone");
     k.settle();
     assert_eq!(k.k.task(c).map(|x| x.parent), Some(1));
     assert_eq!(k.k.task(th).map(|x| x.parent), Some(1));
@@ -441,4 +455,35 @@ fn a_read_whose_buffer_waits_on_a_userfault_keeps_the_message() {
     // ZEROPAGE maps the zero page read-only: the store into it is an ordinary COW fault.
     assert_eq!(s.k.took(s.h), Some(32));
     assert_eq!(s.k.get(s.h, buf, 32), pagefault_msg(s.area, false).to_vec());
+}
+
+#[test]
+fn user_mode_faults_sleep_and_a_spurious_wake_is_sigbus() {
+    let mut s = setup();
+    // A user-mode load of a registered missing page enters through the fault path.
+    s.k.k.submit_touch(s.t, s.area + 0x42, 1, false).expect("enters");
+    s.k.settle();
+    assert_eq!(s.k.took(s.t), None);
+    assert_eq!(s.read_msgs(1), Ok(vec![pagefault_msg(s.area + 0x42, false)]));
+    assert_eq!(s.copy_page(s.area, 3, PAGE, 0), (0, PAGE as i64));
+    assert_eq!(s.k.took(s.t), Some(TOUCHED));
+    // A store faults with the WRITE flag; a WAKE without a page: the one retry fails and
+    // 4.3 delivers SIGBUS.
+    s.k.k.submit_touch(s.t, s.area + PAGE, 8, true).expect("enters");
+    s.k.settle();
+    assert_eq!(s.read_msgs(1), Ok(vec![pagefault_msg(s.area + PAGE, true)]));
+    s.k.put(s.h, s.scratch, &[(s.area + PAGE).to_le_bytes(), PAGE.to_le_bytes()].concat());
+    assert_eq!(s.k.ioctl(s.h, s.fd, UFFDIO_WAKE, s.scratch), 0);
+    assert_eq!(s.k.took(s.t), Some(TOUCHED));
+    assert_eq!(s.k.took(s.t), Some(DIED - kernel::uapi::wait::signaled(kernel::uapi::signal::SIGBUS, false) as i64));
+}
+
+#[test]
+fn a_user_mode_fault_outside_every_vma_is_sigsegv() {
+    let mut s = setup();
+    s.k.k.submit_touch(s.t, 0x1000, 4, false).expect("enters");
+    s.k.settle();
+    // The fault path returns, and the signal is delivered on the way to user mode.
+    assert_eq!(s.k.took(s.t), Some(TOUCHED));
+    assert_eq!(s.k.took(s.t), Some(DIED - kernel::uapi::wait::signaled(kernel::uapi::signal::SIGSEGV, false) as i64));
 }

@@ -59,6 +59,9 @@ pub enum KEvent {
     Forked { parent: Pid, child: Pid },
     /// `execve` succeeded: `pid` now runs built-in `program` with `argv`.
     Exec { pid: Pid, program: String, argv: Vec<Vec<u8>> },
+    /// A user-mode access that entered the kernel through the page-fault path
+    /// ([`Kernel::submit_touch`]) can now complete: the program retries it.
+    Touched { pid: Pid },
     /// `pid` exited with `wait4` status `status`; it runs no more user code.
     Exited { pid: Pid, status: i32 },
 }

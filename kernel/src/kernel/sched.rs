@@ -53,7 +53,7 @@ impl<H: Hal> Kernel<H> {
         // An unknown number still enters the kernel: seccomp sees it, then -ENOSYS.
         let sysno = Sysno::from_nr(arch, nr);
         let args = sysno.map(|s| s.desc().args_from_regs(arch, regs)).unwrap_or(regs);
-        t.syscall = Some(PendingSyscall { sysno, nr, regs, args, seccomp_passed: false, restart: None, entry_stopped: false, exit_ret: None, skip_ret: None });
+        t.syscall = Some(PendingSyscall { sysno, nr, regs, args, seccomp_passed: false, restart: None, entry_stopped: false, exit_ret: None, skip_ret: None, touch: None });
         // A group-stopped task enters its syscall when SIGCONT resumes it.
         if t.state == TaskState::Running {
             self.sched.runq.push(pid);
@@ -94,6 +94,11 @@ impl<H: Hal> Kernel<H> {
         }
         // A stop signalled while the task was in user mode (ptrace attach, INTERRUPT).
         if self.ptrace_entry_stops(pid, false) {
+            return;
+        }
+        // A user-mode page fault: no seccomp, no syscall stops.
+        if let Some((addr, len, write)) = p.touch {
+            self.run_touch(pid, addr, len, write);
             return;
         }
         // seccomp runs first on the entry path (4.3's phase 1): it may skip the call.
@@ -142,6 +147,46 @@ impl<H: Hal> Kernel<H> {
         }
     }
 
+    /// Enters the kernel through the page-fault path: `pid`'s user-mode access of `len`
+    /// bytes at `addr` faulted (a user program's load or store that
+    /// `user_mode_access` could not complete without sleeping). It completes with a
+    /// [`KEvent::Touched`] once every page of the range is accessible, sleeps on a
+    /// userfault, or ends in `SIGSEGV`/`SIGBUS` for the task.
+    pub fn submit_touch(&mut self, pid: Pid, addr: u64, len: u64, write: bool) -> Result<(), Errno> {
+        let t = self.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
+        if t.syscall.is_some() || !matches!(t.state, TaskState::Running | TaskState::Stopped) {
+            return Err(Errno::EINVAL);
+        }
+        t.syscall = Some(PendingSyscall { sysno: None, nr: u64::MAX, regs: [addr, len, write as u64, 0, 0, 0], args: [addr, len, write as u64, 0, 0, 0], seccomp_passed: true, restart: None, entry_stopped: false, exit_ret: None, skip_ret: None, touch: Some((addr, len, write)) });
+        if t.state == TaskState::Running {
+            self.sched.runq.push(pid);
+        }
+        Ok(())
+    }
+
+    fn run_touch(&mut self, pid: Pid, addr: u64, len: u64, write: bool) {
+        match self.handle_user_fault(pid, addr, len, write) {
+            Ok(()) => self.finish_syscall(pid, 0),
+            Err(SysErr::Block) => {
+                if let Some(t) = self.tasks.get_mut(&pid) {
+                    t.state = TaskState::Sleeping;
+                    t.nvcsw += 1;
+                    self.events.push_back(KEvent::Blocked { pid });
+                }
+            }
+            Err(SysErr::Errno(e)) => {
+                // The access fails: SIGBUS for a userfault that may not wait again or a
+                // page past the end of a file, SIGSEGV otherwise.
+                let sig = if e == Errno::EIO { crate::uapi::signal::SIGBUS } else { crate::uapi::signal::SIGSEGV };
+                if let Some(t) = self.tasks.get_mut(&pid) {
+                    t.pending_signal = sig;
+                }
+                self.finish_syscall(pid, 0);
+            }
+            Err(SysErr::Gone) => {}
+        }
+    }
+
     /// Completes the current syscall of `pid` with `ret`.
     pub(crate) fn syscall_return(&mut self, pid: Pid, ret: i64) {
         if self.ptrace_exit_stop(pid, ret) {
@@ -157,7 +202,11 @@ impl<H: Hal> Kernel<H> {
         t.state = TaskState::Running;
         let sig = core::mem::take(&mut t.pending_signal);
         self.uffd_syscall_done(pid);
-        self.events.push_back(KEvent::SyscallReturn { pid, sysno: p.sysno, ret });
+        if p.touch.is_some() {
+            self.events.push_back(KEvent::Touched { pid });
+        } else {
+            self.events.push_back(KEvent::SyscallReturn { pid, sysno: p.sysno, ret });
+        }
         if sig != 0 {
             self.deliver_on_return(pid, sig);
         }

@@ -65,6 +65,9 @@ pub struct PendingSyscall {
     /// The tracer set `orig_rax` to -1 at the entry stop: the call is skipped and
     /// returns this (`rax`).
     pub skip_ret: Option<i64>,
+    /// Not a syscall: a user-mode access (`addr`, `len`, write) that faulted and entered
+    /// the kernel through the page-fault path (see [`crate::mm::touch`]).
+    pub touch: Option<(u64, u64, bool)>,
 }
 
 /// One task (a thread; a process is a thread group).

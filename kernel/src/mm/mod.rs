@@ -27,6 +27,7 @@ pub mod memremap;
 pub mod mmap;
 pub mod mprotect;
 pub mod slab;
+pub mod touch;
 pub mod uaccess;
 
 pub use memory::{handle_mm_fault, FaultError, MemEnv};
