@@ -14,14 +14,10 @@ use kernel::security::cred::Cred;
 use kernel::syscalls::desc::ArgKind;
 use kernel::syscalls::{Arch, Sysno};
 use kernel::uapi::userfaultfd::*;
-use kernel::{Errno, KEvent, Kernel, KernelConfig, Pid};
+use kernel::{Errno, Kernel, KernelConfig, Pid};
 use proptest::prelude::*;
 
 const PAGE: u64 = 4096;
-
-fn nr(s: Sysno) -> u64 {
-    s.desc().nr(Arch::X86_64).expect("x86_64 number") as u64
-}
 
 /// The syscalls under test: the table's, by name, so poll/ppoll join once they exist.
 fn calls() -> Vec<Sysno> {
@@ -44,21 +40,7 @@ struct World {
 
 impl World {
     fn call(&mut self, pid: Pid, s: Sysno, args: [u64; 6]) -> Option<i64> {
-        self.k.submit(pid, nr(s), args).expect("submit");
-        for _ in 0..1000 {
-            if !self.k.step() {
-                break;
-            }
-        }
-        let mut ret = None;
-        for e in self.k.take_events() {
-            if let KEvent::SyscallReturn { pid: p, ret: r, .. } = e {
-                if p == pid {
-                    ret = Some(r);
-                }
-            }
-        }
-        ret
+        harness::fuzz::run_call(&mut self.k, pid, s, args, 1000)
     }
 
     fn new() -> World {

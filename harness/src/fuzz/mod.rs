@@ -13,6 +13,52 @@ pub use ptrace::ptrace_sequence;
 mod uffd;
 pub use uffd::uffd_ops;
 
+/// A generated value for an enum or flag argument from the syscall table: mostly one of
+/// the set's named values (an OR of named flags), now and then a raw number. `None` for
+/// other kinds.
+pub fn named_arg(u: &mut arbitrary::Unstructured<'_>, kind: kernel::syscalls::desc::ArgKind) -> arbitrary::Result<Option<u64>> {
+    use kernel::syscalls::desc::ArgKind;
+    Ok(match kind {
+        ArgKind::Enum(set) if !u.ratio(1, 16)? => Some(set.values[u.choose_index(set.values.len())?].1),
+        ArgKind::Enum(_) => Some(u.arbitrary::<u32>()? as u64),
+        ArgKind::Flags(set) => {
+            let mut v = 0;
+            for (_, bits) in set.flags {
+                if u.ratio(1, 3)? {
+                    v |= bits;
+                }
+            }
+            if u.ratio(1, 16)? {
+                v |= u.arbitrary::<u32>()? as u64;
+            }
+            Some(v)
+        }
+        _ => None,
+    })
+}
+
+/// Submits one syscall of `pid`, runs the kernel for at most `max_steps` steps and returns
+/// what the call returned (`None`: it did not return, e.g. it sleeps). Other events are
+/// dropped.
+pub fn run_call(k: &mut Kernel<SimHal>, pid: kernel::Pid, s: kernel::syscalls::Sysno, args: [u64; 6], max_steps: usize) -> Option<i64> {
+    let nr = s.desc().nr(kernel::syscalls::Arch::X86_64)? as u64;
+    k.submit(pid, nr, args).ok()?;
+    for _ in 0..max_steps {
+        if !k.step() {
+            break;
+        }
+    }
+    let mut ret = None;
+    for e in k.take_events() {
+        if let kernel::KEvent::SyscallReturn { pid: p, ret: r, .. } = e {
+            if p == pid {
+                ret = Some(r);
+            }
+        }
+    }
+    ret
+}
+
 /// Any text either parses or yields a diagnostic that renders; a parsed scenario runs to
 /// an outcome without panicking (with a small tick budget per statement).
 pub fn scenario_text(data: &[u8]) {

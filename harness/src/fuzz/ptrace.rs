@@ -144,20 +144,10 @@ impl Target {
 
     /// One argument of `kind`, for a call made by `caller`.
     fn arg(&self, u: &mut Unstructured<'_>, kind: ArgKind, caller: Pid) -> Result<u64> {
+        if let Some(v) = super::named_arg(u, kind)? {
+            return Ok(v);
+        }
         Ok(match kind {
-            ArgKind::Enum(set) if !u.ratio(1, 16)? => set.values[u.choose_index(set.values.len())?].1,
-            ArgKind::Flags(set) => {
-                let mut v = 0;
-                for (_, bits) in set.flags {
-                    if u.ratio(1, 3)? {
-                        v |= bits;
-                    }
-                }
-                if u.ratio(1, 16)? {
-                    v |= u.arbitrary::<u32>()? as u64;
-                }
-                v
-            }
             ArgKind::Pid => self.pid_arg(u)?,
             ArgKind::Signal => u.int_in_range(0..=65)?,
             ArgKind::Ptr | ArgKind::WaitStatus | ArgKind::Struct(..) | ArgKind::OutBuf { .. } | ArgKind::InBuf { .. } => self.ptr_arg(u, caller)?,

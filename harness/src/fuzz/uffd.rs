@@ -132,21 +132,7 @@ struct Target {
 impl Target {
     /// Runs one call of `pid` to its return (setup only: the call must not block).
     fn sys(&mut self, pid: Pid, s: Sysno, args: [u64; 6]) -> Option<i64> {
-        self.k.submit(pid, nr(s), args).ok()?;
-        for _ in 0..MAX_STEPS {
-            if !self.k.step() {
-                break;
-            }
-        }
-        let mut ret = None;
-        for e in self.k.take_events() {
-            if let KEvent::SyscallReturn { pid: p, ret: r, .. } = e {
-                if p == pid {
-                    ret = Some(r);
-                }
-            }
-        }
-        ret
+        super::run_call(&mut self.k, pid, s, args, MAX_STEPS)
     }
 
     fn new(u: &mut Unstructured<'_>) -> Option<Target> {
@@ -221,20 +207,10 @@ impl Target {
 
     /// One argument of `kind`.
     fn arg(&self, u: &mut Unstructured<'_>, kind: ArgKind) -> Result<u64> {
+        if let Some(v) = super::named_arg(u, kind)? {
+            return Ok(v);
+        }
         Ok(match kind {
-            ArgKind::Enum(set) if !u.ratio(1, 16)? => set.values[u.choose_index(set.values.len())?].1,
-            ArgKind::Flags(set) => {
-                let mut v = 0;
-                for (_, bits) in set.flags {
-                    if u.ratio(1, 3)? {
-                        v |= bits;
-                    }
-                }
-                if u.ratio(1, 16)? {
-                    v |= u.arbitrary::<u32>()? as u64;
-                }
-                v
-            }
             ArgKind::Fd => self.fd(u)?,
             ArgKind::Ptr | ArgKind::Struct(..) | ArgKind::OutBuf { .. } | ArgKind::InBuf { .. } => self.addr(u)?,
             ArgKind::UInt => self.len(u)?,
