@@ -33,9 +33,16 @@ pub fn not_embeddable(src: &str) -> Option<String> {
     let mut ram = 0;
     let mut hosts = 0;
     for st in &s.stmts {
-        if let StmtKind::Host { ram: r, .. } = st.kind {
-            ram += r;
-            hosts += 1;
+        match st.kind {
+            StmtKind::Host { ram: r, pmem, .. } => {
+                if pmem > 0 {
+                    return Some(String::from("a host has persistent memory (pmem=); the image's QEMU machine has none"));
+                }
+                ram += r;
+                hosts += 1;
+            }
+            StmtKind::Reboot { .. } => return Some(String::from("it reboots a host, which the image cannot do")),
+            _ => {}
         }
     }
     if hosts == 0 {

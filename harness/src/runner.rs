@@ -21,6 +21,21 @@ pub trait PlatformFactory {
     type P: Platform;
     /// A machine for host number `index` with `ram` bytes.
     fn make(&self, index: usize, ram: u64) -> Self::P;
+    /// A machine with `pmem` bytes of persistent memory besides (none when 0); `Err` says
+    /// why the platform cannot build it.
+    fn make_pmem(&self, index: usize, ram: u64, pmem: u64) -> Result<Self::P, String> {
+        if pmem == 0 {
+            Ok(self.make(index, ram))
+        } else {
+            Err(String::from("this platform has no persistent memory"))
+        }
+    }
+    /// A power cycle of `old`, host `index` booting for the `boot`th time (1 for the first
+    /// reboot): RAM zeroed, persistent memory kept. `Err` says why the platform cannot.
+    fn reboot(&self, index: usize, boot: u32, ram: u64, old: &Self::P) -> Result<Self::P, String> {
+        let _ = (index, boot, ram, old);
+        Err(String::from("this platform cannot reboot a host"))
+    }
 }
 
 /// How a run ended.
@@ -43,6 +58,10 @@ struct Runner<F: PlatformFactory> {
     vars: BTreeMap<String, i64>,
     /// Out-argument patterns of calls left `<unfinished ...>`, by label.
     pending: BTreeMap<String, PendingCall>,
+    /// RAM size and reboots so far of each host, by index.
+    machines: Vec<(u64, u32)>,
+    /// Labels of tasks a reboot took away, with the host they were on.
+    gone: BTreeMap<String, String>,
 }
 
 #[derive(Clone)]
@@ -56,7 +75,7 @@ type Fail = String;
 
 /// Runs `scn` in a fresh world.
 pub fn run<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool) -> Outcome {
-    let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new() };
+    let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new(), machines: Vec::new(), gone: BTreeMap::new() };
     r.world.name_hosts = scn.stmts.iter().filter(|s| matches!(s.kind, StmtKind::Host { .. })).count() > 1;
     for st in &scn.stmts {
         // Every statement must leave every kernel consistent (reference counts, page
@@ -87,10 +106,40 @@ impl<F: PlatformFactory> Runner<F> {
 
     fn new_host(&mut self, name: &str, arch: kernel::syscalls::Arch, ram: u64) -> usize {
         let p = self.factory.make(self.world.hosts.len(), ram);
-        let k = Kernel::new(p, KernelConfig { arch, hostname: name.into() });
+        self.boot_host(name, arch, ram, p)
+    }
+
+    fn boot_host(&mut self, name: &str, arch: kernel::syscalls::Arch, ram: u64, p: F::P) -> usize {
+        let k = Kernel::new(p, KernelConfig { arch, hostname: name.into(), ..KernelConfig::default() });
         let h = self.world.add_host(name, k);
+        self.machines.push((ram, 0));
         self.host = Some(h);
         h
+    }
+
+    /// `reboot [HOST]`: a new machine from the platform's power cycle, a new kernel on it in
+    /// the host's place; the old kernel's tasks are gone (their labels fail from now on).
+    fn reboot(&mut self, host: Option<&str>) -> Result<(), Fail> {
+        let h = match host {
+            Some(n) => self.world.hosts.iter().position(|x| x.name == n).ok_or_else(|| format!("no host named '{n}'"))?,
+            None => self.host(),
+        };
+        let (ram, boots) = self.machines[h];
+        let boot = boots.saturating_add(1);
+        let old = &self.world.hosts[h];
+        let (name, arch) = (old.name.clone(), old.kernel.arch);
+        let p = self.factory.reboot(h, boot, ram, &old.kernel.hal).map_err(|e| format!("reboot {name}: {e}"))?;
+        let k = Kernel::new(p, KernelConfig { arch, hostname: name.clone(), ..KernelConfig::default() });
+        self.world.note(format!("== reboot {name}"));
+        self.world.replace_host(h, k);
+        self.machines[h].1 = boot;
+        let lost: Vec<String> = self.labels.iter().filter(|(_, &(hh, _))| hh == h).map(|(l, _)| l.clone()).collect();
+        for l in lost {
+            self.labels.remove(&l);
+            self.pending.remove(&l);
+            self.gone.insert(l, name.clone());
+        }
+        Ok(())
     }
 
     fn word(&self, w: &Word) -> Result<Vec<u8>, Fail> {
@@ -153,14 +202,19 @@ impl<F: PlatformFactory> Runner<F> {
     }
 
     fn label(&self, label: &str) -> Result<(usize, Pid), Fail> {
-        self.labels.get(label).copied().ok_or_else(|| format!("no task labelled '{label}'"))
+        self.labels.get(label).copied().ok_or_else(|| match self.gone.get(label) {
+            Some(host) => format!("task '{label}' was on host {host}, which rebooted: it is gone"),
+            None => format!("no task labelled '{label}'"),
+        })
     }
 
     fn stmt(&mut self, st: &Stmt) -> Result<(), Fail> {
         match &st.kind {
-            StmtKind::Host { name, arch, ram } => {
-                self.new_host(name, *arch, *ram);
+            StmtKind::Host { name, arch, ram, pmem } => {
+                let p = self.factory.make_pmem(self.world.hosts.len(), *ram, *pmem).map_err(|e| format!("host {name}: {e}"))?;
+                self.boot_host(name, *arch, *ram, p);
             }
+            StmtKind::Reboot { host } => self.reboot(host.as_deref())?,
             StmtKind::Spawn { label, uid, gid, groups, comm } => {
                 if self.labels.contains_key(label) {
                     return Err(format!("task label '{label}' is taken"));
@@ -171,6 +225,7 @@ impl<F: PlatformFactory> Runner<F> {
                 k.set_groups(pid, groups.clone());
                 self.world.hosts[h].scripted.insert(pid);
                 self.labels.insert(label.clone(), (h, pid));
+                self.gone.remove(label);
                 self.world.note(format!("== spawn {label} pid={pid} uid={uid} gid={gid}"));
             }
             StmtKind::File { path, mode, uid, gid, content } => {

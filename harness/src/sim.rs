@@ -5,6 +5,7 @@ use crate::runner::{self, Outcome, PlatformFactory};
 use crate::scn;
 use crate::world::Platform;
 use hal_sim::{SimConfig, SimHal};
+use std::format;
 use std::string::String;
 use std::vec::Vec;
 
@@ -32,6 +33,18 @@ impl PlatformFactory for SimFactory {
     fn make(&self, index: usize, ram: u64) -> SimHal {
         let seed = self.seed.wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         SimHal::new(SimConfig { seed, ram_bytes: ram, cpus: 1 })
+    }
+    fn make_pmem(&self, index: usize, ram: u64, pmem: u64) -> Result<SimHal, String> {
+        let mut m = self.make(index, ram);
+        if pmem > 0 {
+            m.add_pmem(hal_sim::PmemImage::new(hal_sim::PMEM_BASE, pmem)).map_err(|e| format!("pmem does not fit the machine: {e:?}"))?;
+        }
+        Ok(m)
+    }
+    fn reboot(&self, index: usize, boot: u32, ram: u64, old: &SimHal) -> Result<SimHal, String> {
+        // Each boot draws its own entropy, still from the run's seed.
+        let seed = self.seed.wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_add((boot as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9));
+        Ok(old.reboot(SimConfig { seed, ram_bytes: ram, cpus: 1 }))
     }
 }
 

@@ -318,9 +318,13 @@ pub fn decode_struct(kind: StructKind, b: &[u8], aarch64: bool) -> (Vec<Field>, 
                 a.copy_from_slice(&b[..STAT_SIZE_X86_64]);
                 Kstat::from_x86_64(&a)
             };
+            // strace shows a device's number where other files show their size.
+            let rdev = ("st_rdev", format!("makedev({:#x}, {:#x})", ((st.rdev >> 8) & 0xfff) | ((st.rdev >> 32) & !0xfff), (st.rdev & 0xff) | ((st.rdev >> 12) & !0xff)));
+            let size = ("st_size", format!("{}", st.size));
+            let (second, last) = if matches!(st.mode & S_IFMT, S_IFBLK | S_IFCHR) { (rdev, size) } else { (size, rdev) };
             let fields = alloc::vec![
                 ("st_mode", mode_t(st.mode)),
-                ("st_size", format!("{}", st.size)),
+                second,
                 ("st_dev", format!("makedev({:#x}, {:#x})", (st.dev >> 8) & 0xfff, st.dev & 0xff)),
                 ("st_ino", format!("{}", st.ino)),
                 ("st_nlink", format!("{}", st.nlink)),
@@ -328,6 +332,7 @@ pub fn decode_struct(kind: StructKind, b: &[u8], aarch64: bool) -> (Vec<Field>, 
                 ("st_gid", format!("{}", st.gid)),
                 ("st_blksize", format!("{}", st.blksize)),
                 ("st_blocks", format!("{}", st.blocks)),
+                last,
             ];
             (fields, Some(2))
         }

@@ -135,6 +135,24 @@ impl<P: Platform> World<P> {
         h
     }
 
+    /// Puts a freshly booted `kernel` in host `h`'s place (a reboot): its tasks, programs
+    /// and calls in flight are forgotten; the name stays.
+    pub fn replace_host(&mut self, h: usize, mut kernel: Kernel<P>) {
+        for p in crate::programs::PROGRAMS {
+            kernel.register_program(p.0);
+        }
+        let host = &mut self.hosts[h];
+        host.kernel = kernel;
+        host.programs.clear();
+        host.scripted.clear();
+        host.inflight.clear();
+        host.completed.clear();
+        host.blocked.clear();
+        host.exits.clear();
+        host.console.clear();
+        self.drain_console(h);
+    }
+
     fn prefix(&self, h: usize) -> String {
         if self.name_hosts {
             format!("{} ", self.hosts[h].name)

@@ -15,7 +15,8 @@ const PMEM: u64 = 128 * MIB;
 const RESERVED_AT: u64 = RAM_BASE + RAM;
 
 fn boot(hal: SimHal) -> (Kernel<SimHal>, Iomem) {
-    let k = Kernel::new(hal, KernelConfig::default());
+    // The tests drive the pmem driver on their own Iomem: no boot-time probe.
+    let k = Kernel::new(hal, KernelConfig { pmem_legacy: false, ..KernelConfig::default() });
     let io = Iomem::new(&k.hal);
     (k, io)
 }

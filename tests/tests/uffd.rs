@@ -118,6 +118,8 @@ impl K {
         self.ioctl(pid, fd, UFFDIO_REGISTER, scratch)
     }
 
+    // The ioctl's own four fields plus who, which descriptor and where the struct goes.
+    #[allow(clippy::too_many_arguments)]
     fn copy(&mut self, pid: i32, fd: i64, scratch: u64, dst: u64, src: u64, len: u64, mode: u64) -> (i64, i64) {
         self.put(pid, scratch, &[dst.to_le_bytes(), src.to_le_bytes(), len.to_le_bytes(), mode.to_le_bytes(), 0u64.to_le_bytes()].concat());
         let r = self.ioctl(pid, fd, UFFDIO_COPY, scratch);

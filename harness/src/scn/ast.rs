@@ -203,8 +203,10 @@ pub enum Expect {
 #[allow(missing_docs)]
 #[derive(Clone, Debug)]
 pub enum StmtKind {
-    /// `host NAME [arch=…] [ram=…]`
-    Host { name: String, arch: Arch, ram: u64 },
+    /// `host NAME [arch=…] [ram=…] [pmem=…]` (`pmem`: bytes of persistent memory, 0 for none)
+    Host { name: String, arch: Arch, ram: u64, pmem: u64 },
+    /// `reboot [HOST]`: power-cycle the host (the current one by default), keeping its pmem
+    Reboot { host: Option<String> },
     /// `spawn LABEL [uid=] [gid=] [groups=a,b] [comm=]`
     Spawn { label: String, uid: u32, gid: u32, groups: Vec<u32>, comm: String },
     /// `file PATH [mode=] [uid=] [gid=] "content"`

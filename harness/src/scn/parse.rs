@@ -38,6 +38,7 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
             let name = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a host name"))?;
             let mut arch = Arch::X86_64;
             let mut ram = 64 << 20;
+            let mut pmem = 0;
             while let Some(k) = c.ident() {
                 c.expect("=")?;
                 match k {
@@ -54,11 +55,17 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
                         let mib = c.number().filter(|&n| (4..=4096).contains(&n)).ok_or(()).or_else(|_| c.err_at(at, "ram is a number of MiB (4..=4096)"))?;
                         ram = (mib as u64) << 20;
                     }
+                    "pmem" => {
+                        let at = c.pos;
+                        let mib = c.number().filter(|&n| (1..=1024).contains(&n)).ok_or(()).or_else(|_| c.err_at(at, "pmem is a number of MiB (1..=1024)"))?;
+                        pmem = (mib as u64) << 20;
+                    }
                     _ => return c.err(format!("unknown host option '{k}'")),
                 }
             }
-            StmtKind::Host { name, arch, ram }
+            StmtKind::Host { name, arch, ram, pmem }
         }
+        "reboot" => StmtKind::Reboot { host: c.ident().map(String::from) },
         "spawn" => {
             let label = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a task label"))?;
             let (mut uid, mut gid, mut groups, mut comm) = (0, 0, Vec::new(), String::from("sh"));
@@ -847,7 +854,7 @@ fn out_struct(c: &mut Cursor<'_>, sk: StructKind, _cap_version: Option<u32>) -> 
 fn out_fields(sk: StructKind) -> &'static [&'static str] {
     match sk {
         StructKind::Timespec => &["tv_sec", "tv_nsec"],
-        StructKind::Stat => &["st_mode", "st_size", "st_dev", "st_ino", "st_nlink", "st_uid", "st_gid", "st_blksize", "st_blocks"],
+        StructKind::Stat => &["st_mode", "st_size", "st_dev", "st_ino", "st_nlink", "st_uid", "st_gid", "st_blksize", "st_blocks", "st_rdev"],
         StructKind::Utsname => &["sysname", "nodename", "release", "version", "machine", "domainname"],
         StructKind::CapHeader => &["version", "pid"],
         StructKind::CapData => &["effective", "permitted", "inheritable"],

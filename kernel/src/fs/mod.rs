@@ -77,6 +77,9 @@ pub enum InodeData {
     Reg(Vec<u8>),
     /// A directory: entries by name, and the parent directory (itself for the root).
     Dir { entries: BTreeMap<Vec<u8>, Ino>, parent: Ino },
+    /// A block device special file (`init_special_inode`): `i_rdev`, as `makedev` encodes
+    /// it; opening it reaches the disk registered under that number (`def_blk_fops`).
+    Blk { rdev: u64 },
 }
 
 /// The mounted filesystems.

@@ -55,7 +55,7 @@ impl Ramfs {
                 b".." => Some(*parent),
                 _ => entries.get(name).copied(),
             },
-            InodeData::Reg(_) => None,
+            InodeData::Reg(_) | InodeData::Blk { .. } => None,
         }
     }
 
@@ -131,6 +131,13 @@ impl Ramfs {
     /// admin commands).
     pub fn create_file(&mut self, dir: Ino, name: &[u8], mode: u32, uid: u32, gid: u32, content: Vec<u8>, now: u64) -> Ino {
         let ino = self.alloc(S_IFREG | (mode & 0o7777), uid, gid, InodeData::Reg(content), now);
+        self.link(dir, name, ino, now);
+        ino
+    }
+
+    /// Creates a block device node `name` in `dir` (what devtmpfs does for a new disk).
+    pub fn create_blkdev(&mut self, dir: Ino, name: &[u8], mode: u32, uid: u32, gid: u32, rdev: u64, now: u64) -> Ino {
+        let ino = self.alloc(crate::uapi::stat::S_IFBLK | (mode & 0o7777), uid, gid, InodeData::Blk { rdev }, now);
         self.link(dir, name, ino, now);
         ino
     }

@@ -56,6 +56,10 @@ impl<H: Hal> Kernel<H> {
                 }
                 return Ok(total as i64);
             }
+            Node::Ram(ino) if self.blkdev_of(ino).is_some() => {
+                let rdev = self.blkdev_of(ino).unwrap_or(0);
+                self.iomem.disk_read(&self.hal, rdev, f.pos, count)?
+            }
             Node::Ram(ino) => {
                 self.filemap_writeback(ino);
                 let now = self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns());
@@ -125,6 +129,15 @@ impl<H: Hal> Kernel<H> {
                     }
                 }
             }
+            Node::Ram(ino) if self.blkdev_of(ino).is_some() => {
+                let rdev = self.blkdev_of(ino).unwrap_or(0);
+                let data = self.read_user(pid, buf, count.min(1 << 20))?;
+                let n = self.iomem.disk_write(&self.hal, rdev, f.pos, &data)?;
+                if let Some(fm) = self.files.get_mut(&fid) {
+                    fm.pos += n as u64;
+                }
+                Ok(n as i64)
+            }
             Node::Ram(ino) => {
                 let data = self.read_user(pid, buf, count)?;
                 // Bring stores made through shared mappings in first, and show the
@@ -141,6 +154,14 @@ impl<H: Hal> Kernel<H> {
                 let n = self.proc_write(&cred, p, &data)?;
                 Ok(n as i64)
             }
+        }
+    }
+
+    /// The `dev_t` of a block device inode whose disk exists.
+    pub(crate) fn blkdev_of(&self, ino: super::Ino) -> Option<u64> {
+        match self.vfs.ram.get(ino).map(|i| &i.data) {
+            Some(InodeData::Blk { rdev }) => Some(*rdev),
+            _ => None,
         }
     }
 
@@ -189,6 +210,25 @@ impl<H: Hal> Kernel<H> {
             Node::Userfaultfd(_) => return Ok(f.pos as i64),
             Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::EBADF)?.data {
                 InodeData::Reg(d) => d.len() as i64,
+                // block_llseek → fixed_size_llseek: the disk's size bounds the position.
+                InodeData::Blk { rdev } => {
+                    let size = self.iomem.disk(*rdev).ok_or(Errno::ENXIO)?.capacity() as i64;
+                    let new = match whence {
+                        SEEK_SET => Some(off),
+                        SEEK_CUR if off == 0 => return Ok(f.pos as i64),
+                        SEEK_CUR => (f.pos as i64).checked_add(off),
+                        SEEK_END => size.checked_add(off),
+                        SEEK_DATA | SEEK_HOLE if off < 0 || off >= size => return Err(Errno::ENXIO.into()),
+                        SEEK_DATA => Some(off),
+                        SEEK_HOLE => Some(size),
+                        _ => return Err(Errno::EINVAL.into()),
+                    };
+                    let new = new.filter(|&n| (0..=size).contains(&n)).ok_or(Errno::EINVAL)?;
+                    if let Some(fm) = self.files.get_mut(&fid) {
+                        fm.pos = new as u64;
+                    }
+                    return Ok(new);
+                }
                 InodeData::Dir { .. } => {
                     // dcache_dir_lseek: SEEK_SET and SEEK_CUR only.
                     if whence > SEEK_CUR {

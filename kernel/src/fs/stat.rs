@@ -50,9 +50,11 @@ impl<H: Hal> Kernel<H> {
         Ok(match node {
             Node::Ram(ino) => {
                 let i = self.vfs.ram.get(ino).ok_or(Errno::ENOENT)?;
-                let size = match &i.data {
-                    InodeData::Reg(d) => d.len() as i64,
-                    InodeData::Dir { .. } => 0,
+                let (size, rdev) = match &i.data {
+                    InodeData::Reg(d) => (d.len() as i64, 0),
+                    // The special inode's own size: the disk's is on the bdev inode.
+                    InodeData::Dir { .. } => (0, 0),
+                    InodeData::Blk { rdev } => (0, *rdev),
                 };
                 Kstat {
                     dev: super::ramfs::RAMFS_DEV,
@@ -61,7 +63,7 @@ impl<H: Hal> Kernel<H> {
                     nlink: i.nlink,
                     uid: i.uid,
                     gid: i.gid,
-                    rdev: 0,
+                    rdev,
                     size,
                     blksize: 4096,
                     blocks: 0,

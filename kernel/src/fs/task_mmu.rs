@@ -62,6 +62,7 @@ impl<H: Hal> Kernel<H> {
                 let deleted = match f.mapping {
                     Mapping::Ram(ino) => self.vfs.ram.get(ino).is_none_or(|i| i.nlink == 0),
                     Mapping::Shmem(_) => true,
+                    Mapping::Dax { .. } => false,
                 };
                 let mut n = f.path.replace('\n', "\\012");
                 if deleted {

@@ -44,7 +44,12 @@ impl<H: Hal> Kernel<H> {
                 if (pte.kind == PageKind::Zero) != (Some(pte.pa) == zero) {
                     return Err(format!("mm {id}: page {va:#x} zero-page kind disagrees with its frame"));
                 }
-                if pte.kind != PageKind::Zero {
+                // A device pfn (DAX) is no frame: its PTE takes no reference.
+                if pte.kind == PageKind::Pfn {
+                    if !self.iomem.is_zone_device_pfn(pte.pa / 4096) {
+                        return Err(format!("mm {id}: page {va:#x} maps pfn {:#x}, which is no device page", pte.pa / 4096));
+                    }
+                } else if pte.kind != PageKind::Zero {
                     *refs.entry(pte.pa).or_default() += 1;
                 }
                 if !v.inaccessible() {
@@ -60,6 +65,10 @@ impl<H: Hal> Kernel<H> {
         }
         if let Some(z) = zero {
             refs.insert(z, 1);
+        }
+        // ZONE_DEVICE memmaps live in RAM frames the pmem driver holds.
+        for pa in self.iomem.memmap_frames() {
+            *refs.entry(pa).or_default() += 1;
         }
         for (pa, n) in self.frames.in_use() {
             match refs.get(&pa) {

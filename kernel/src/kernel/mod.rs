@@ -39,11 +39,15 @@ pub struct KernelConfig {
     pub arch: Arch,
     /// `kernel.hostname` at boot.
     pub hostname: String,
+    /// `CONFIG_X86_PMEM_LEGACY` (the `nd_e820` driver): legacy pmem ranges in the physical
+    /// map are probed at boot into `/dev/pmemN`. Off for tests that drive the pmem driver
+    /// themselves.
+    pub pmem_legacy: bool,
 }
 
 impl Default for KernelConfig {
     fn default() -> Self {
-        KernelConfig { arch: Arch::X86_64, hostname: String::from("k43") }
+        KernelConfig { arch: Arch::X86_64, hostname: String::from("k43"), pmem_legacy: true }
     }
 }
 
@@ -146,6 +150,9 @@ impl<H: Hal> Kernel<H> {
         k.register_core_sysctls(&config.hostname);
         crate::printk!(k, "Linux version {} (k43) {}", crate::uapi::utsname::UTS_RELEASE, crate::uapi::utsname::UTS_VERSION);
         crate::printk!(k, "Memory: {}K available", k.frames.total * 4);
+        if config.pmem_legacy {
+            k.pmem_boot_probe();
+        }
         let init = k.create_process(Cred::new(0, 0), "init", INIT_PID).expect("init at boot");
         debug_assert_eq!(init, INIT_PID);
         if let Some(t) = k.tasks.get_mut(&INIT_PID) {

@@ -149,7 +149,8 @@ impl<H: Hal> Kernel<H> {
                 }
                 match file.mapping {
                     // ramfs has no fallocate.
-                    Mapping::Ram(_) => Err(Errno::EOPNOTSUPP),
+                    // No fallocate for ramfs files or (in 4.3) block devices.
+                    Mapping::Ram(_) | Mapping::Dax { .. } => Err(Errno::EOPNOTSUPP),
                     m @ Mapping::Shmem(_) => {
                         // shmem_fallocate(FALLOC_FL_PUNCH_HOLE): the pages go from the
                         // object and from every address space mapping them.

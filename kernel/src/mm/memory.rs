@@ -88,7 +88,7 @@ fn anon_vma_prepare(mm: &mut Mm, idx: usize) {
 /// the PTE would hold is dropped again.
 fn install<H: Hal>(env: &mut MemEnv<'_, H>, mm: &mut Mm, page: VirtAddr, pte: Pte, vma_flags: u64) -> Result<(), FaultError> {
     if let Err(e) = set_hw_pte(env.hal, mm.asid, page, &pte, vma_flags) {
-        if pte.kind != PageKind::Zero {
+        if takes_ref(pte.kind) {
             env.frames.put(pte.pa);
         }
         return Err(mmu_err(e));
@@ -105,6 +105,12 @@ pub fn install_pte<H: Hal>(env: &mut MemEnv<'_, H>, mm: &mut Mm, page: VirtAddr,
     install(env, mm, page, pte, flags)
 }
 
+/// Whether a PTE of this kind holds a reference on its frame (the zero page and device
+/// pfns do not).
+pub fn takes_ref(kind: PageKind) -> bool {
+    !matches!(kind, PageKind::Zero | PageKind::Pfn)
+}
+
 /// A fresh frame holding a copy of `src` (zeroes for the zero page).
 fn copy_page<H: Hal>(env: &mut MemEnv<'_, H>, src: Option<PhysAddr>) -> Result<PhysAddr, FaultError> {
     let pa = env.frames.alloc().ok_or(FaultError::Oom)?;
@@ -112,6 +118,16 @@ fn copy_page<H: Hal>(env: &mut MemEnv<'_, H>, src: Option<PhysAddr>) -> Result<P
         Some(s) => env.hal.phys_copy_frame(pa, s),
         None => env.hal.phys_zero_frame(pa),
     }
+    Ok(pa)
+}
+
+/// A fresh RAM frame holding a copy of the persistent-memory page at `src` (`cow_user_page`
+/// from a device pfn: the source is read through the kernel's mapping of the media).
+fn copy_pmem_page<H: Hal>(env: &mut MemEnv<'_, H>, src: PhysAddr) -> Result<PhysAddr, FaultError> {
+    let mut buf = alloc::vec![0u8; PAGE_SIZE as usize];
+    env.hal.pmem_read(src, &mut buf).map_err(|_| FaultError::Sigbus)?;
+    let pa = env.frames.alloc().ok_or(FaultError::Oom)?;
+    env.hal.phys_write(pa, &buf);
     Ok(pa)
 }
 
@@ -150,6 +166,23 @@ pub fn handle_mm_fault<H: Hal>(env: &mut MemEnv<'_, H>, mm: &mut Mm, addr: VirtA
                 let pa = env.cache.zero_page(env.hal, env.frames).ok_or(FaultError::Oom)?;
                 install(env, mm, page, Pte { pa, write: false, kind: PageKind::Zero }, flags)
             }
+        }
+        Some(Mapping::Dax { phys_base, pages }) => {
+            // dax_fault: past the end of the device is SIGBUS; a shared mapping gets the
+            // pfn itself (writable if the VMA is), a private load the pfn read-only, a
+            // private store a copy in RAM.
+            let pgoff = vma.pgoff_of(page);
+            if pgoff >= pages {
+                return Err(FaultError::Sigbus);
+            }
+            let pa = phys_base.checked_add(pgoff * PAGE_SIZE).ok_or(FaultError::Sigbus)?;
+            if flags & VM_SHARED == 0 && write {
+                anon_vma_prepare(mm, idx);
+                let copy = copy_pmem_page(env, pa)?;
+                return install(env, mm, page, Pte { pa: copy, write: true, kind: PageKind::Anon }, flags);
+            }
+            let w = flags & VM_SHARED != 0 && flags & VM_WRITE != 0;
+            install(env, mm, page, Pte { pa, write: w, kind: PageKind::Pfn }, flags)
         }
         Some(mapping) => {
             let pgoff = vma.pgoff_of(page);
@@ -192,15 +225,18 @@ fn do_wp_page<H: Hal>(env: &mut MemEnv<'_, H>, mm: &mut Mm, idx: usize, page: Vi
     }
     // Break COW: copy into a page of our own, then let go of the shared one.
     anon_vma_prepare(mm, idx);
-    let src = (pte.kind != PageKind::Zero).then_some(pte.pa);
-    let pa = copy_page(env, src)?;
+    let pa = if pte.kind == PageKind::Pfn {
+        copy_pmem_page(env, pte.pa)?
+    } else {
+        copy_page(env, (pte.kind != PageKind::Zero).then_some(pte.pa))?
+    };
     let new = Pte { pa, write: true, kind: PageKind::Anon };
     if let Err(e) = set_hw_pte(env.hal, mm.asid, page, &new, flags) {
         env.frames.put(pa);
         return Err(mmu_err(e));
     }
     mm.pages.insert(page, new);
-    if pte.kind != PageKind::Zero {
+    if takes_ref(pte.kind) {
         env.frames.put(pte.pa);
     }
     mm.update_hiwater();
@@ -214,7 +250,7 @@ pub fn zap_range<H: Hal>(hal: &H, frames: &mut FrameAllocator, mm: &mut Mm, star
     for (va, pte) in pages {
         hal.unmap_page(mm.asid, va);
         mm.pages.remove(&va);
-        if pte.kind != PageKind::Zero {
+        if takes_ref(pte.kind) {
             frames.put(pte.pa);
         }
     }
@@ -239,7 +275,8 @@ pub fn change_protection<H: Hal>(hal: &H, mm: &mut Mm, start: VirtAddr, end: Vir
 /// `dup_mmap` + `copy_page_range`: the child's address space for `fork`. VMAs marked
 /// `VM_DONTCOPY` (`MADV_DONTFORK`) are left out; `VM_LOCKED` and userfaultfd registration
 /// are not inherited. Page tables are copied only for VMAs with anonymous pages (an
-/// `anon_vma`), as 4.3 does; the child refaults the rest from the page cache. Private
+/// `anon_vma`) or raw pfns (`VM_PFNMAP`/`VM_MIXEDMAP`, which cannot be refaulted from a
+/// page cache), as 4.3's `copy_page_range` does; the child refaults the rest from the page cache. Private
 /// pages become copy-on-write: read-only in both, one more reference on the frame.
 pub fn dup_mm<H: Hal>(hal: &H, frames: &mut FrameAllocator, old: &mut Mm) -> Result<Mm, Errno> {
     let asid = hal.create_address_space().map_err(|_| Errno::ENOMEM)?;
@@ -265,7 +302,7 @@ pub fn dup_mm<H: Hal>(hal: &H, frames: &mut FrameAllocator, old: &mut Mm) -> Res
         v.uffd_ctx = None;
         new.vmas.push(v);
     }
-    let copy: Vec<(VirtAddr, VirtAddr, u64, bool)> = new.vmas.iter().filter(|v| v.anon_vma.is_some()).map(|v| (v.start, v.end, v.flags, v.is_cow())).collect();
+    let copy: Vec<(VirtAddr, VirtAddr, u64, bool)> = new.vmas.iter().filter(|v| v.anon_vma.is_some() || v.flags & (VM_PFNMAP | VM_MIXEDMAP) != 0).map(|v| (v.start, v.end, v.flags, v.is_cow())).collect();
     for (start, end, vflags, cow) in copy {
         let pages: Vec<(VirtAddr, Pte)> = old.pages.range(start..end).map(|(&v, &p)| (v, p)).collect();
         for (va, mut pte) in pages {
@@ -274,11 +311,11 @@ pub fn dup_mm<H: Hal>(hal: &H, frames: &mut FrameAllocator, old: &mut Mm) -> Res
                 old.pages.insert(va, pte);
                 let _ = set_hw_pte(hal, old.asid, va, &pte, vflags);
             }
-            if pte.kind != PageKind::Zero {
+            if takes_ref(pte.kind) {
                 frames.get(pte.pa);
             }
             if set_hw_pte(hal, asid, va, &pte, vflags).is_err() {
-                if pte.kind != PageKind::Zero {
+                if takes_ref(pte.kind) {
                     frames.put(pte.pa);
                 }
                 hal.flush_tlb(old.asid, None);

@@ -351,9 +351,15 @@ impl<H: Hal> Kernel<H> {
             if !f.readable() {
                 return Err(Errno::EACCES);
             }
-            // Only ramfs regular files have an mmap method (pipes, procfs, directories: none).
+            // Only ramfs regular files and pmem disks have an mmap method (pipes, procfs,
+            // directories: none).
             let ino = match f.node {
                 Node::Ram(ino) if matches!(self.vfs.ram.get(ino).map(|i| &i.data), Some(InodeData::Reg(_))) => ino,
+                Node::Ram(ino) if self.blkdev_of(ino).is_some_and(|rdev| self.iomem.disk(rdev).is_some()) => {
+                    // A DAX mapping (what a DAX file's mmap sets): raw pfns, no page cache.
+                    vm_flags |= VM_MIXEDMAP;
+                    ino
+                }
                 _ => return Err(Errno::ENODEV),
             };
             if vm_flags & (VM_GROWSDOWN | VM_GROWSUP) != 0 {
@@ -394,7 +400,13 @@ impl<H: Hal> Kernel<H> {
                 vm_flags |= VM_ACCOUNT;
             }
             let file = match backing {
-                Some((fid, ino)) => Some(VmFile { file_id: fid, mapping: Mapping::Ram(ino), dev: crate::fs::ramfs::RAMFS_DEV, ino, path: self.ram_path(ino) }),
+                Some((fid, ino)) => {
+                    let mapping = match self.blkdev_of(ino).and_then(|rdev| self.iomem.disk(rdev)) {
+                        Some(d) => Mapping::Dax { phys_base: d.data_phys(), pages: d.capacity() / PAGE_SIZE },
+                        None => Mapping::Ram(ino),
+                    };
+                    Some(VmFile { file_id: fid, mapping, dev: crate::fs::ramfs::RAMFS_DEV, ino, path: self.ram_path(ino) })
+                }
                 None if vm_flags & VM_SHARED != 0 => {
                     let id = self.next_id();
                     Some(VmFile { file_id: id, mapping: Mapping::Shmem(id), dev: SHMEM_DEV, ino: id, path: String::from("/dev/zero") })

@@ -109,6 +109,9 @@ pub enum Mapping {
     Ram(Ino),
     /// Shared anonymous memory (`shmem_zero_setup`'s `/dev/zero` object).
     Shmem(u64),
+    /// A DAX mapping of a pmem disk: page `pgoff` is the device pfn
+    /// `phys_base / PAGE_SIZE + pgoff`, for `pgoff < pages`; no page cache behind it.
+    Dax { phys_base: PhysAddr, pages: u64 },
 }
 
 /// `vma->vm_file`: what a file-backed VMA maps and how `/proc/<pid>/maps` names it.
@@ -178,6 +181,9 @@ pub enum PageKind {
     Cache,
     /// The shared zero page a read of untouched anonymous memory maps.
     Zero,
+    /// A raw device pfn (`insert_pfn`'s special PTE, DAX): no frame, no reference, not
+    /// counted in RSS.
+    Pfn,
 }
 
 /// One present page of an address space: the kernel's record of the PTE (the HAL holds
@@ -245,7 +251,7 @@ impl Mm {
     /// Resident pages (`VmRSS`): the zero page is not counted, as Linux's rss counters
     /// skip it.
     pub fn rss(&self) -> u64 {
-        self.pages.values().filter(|p| p.kind != PageKind::Zero).count() as u64
+        self.pages.values().filter(|p| !matches!(p.kind, PageKind::Zero | PageKind::Pfn)).count() as u64
     }
 
     /// Mapped pages (`total_vm`).

@@ -222,10 +222,20 @@ impl<H: Hal> Kernel<H> {
             let page = a & !(PAGE_SIZE - 1);
             let dst = &mut out[done..done + n];
             if let Some(pte) = mm.pages.get(&page) {
-                self.hal.phys_read(pte.pa + off as u64, dst);
+                if pte.kind == super::PageKind::Pfn {
+                    self.hal.pmem_read(pte.pa + off as u64, dst).ok()?;
+                } else {
+                    self.hal.phys_read(pte.pa + off as u64, dst);
+                }
             } else if let Some(f) = &vma.file {
                 let pgoff = vma.pgoff_of(page);
-                if let Some(pa) = self.page_cache.find(f.mapping, pgoff) {
+                if let super::Mapping::Dax { phys_base, pages } = f.mapping {
+                    // Not faulted in yet: the media itself (past the end would be SIGBUS).
+                    if pgoff >= pages {
+                        return None;
+                    }
+                    self.hal.pmem_read(phys_base + pgoff * PAGE_SIZE + off as u64, dst).ok()?;
+                } else if let Some(pa) = self.page_cache.find(f.mapping, pgoff) {
                     self.hal.phys_read(pa + off as u64, dst);
                 } else if let super::Mapping::Ram(ino) = f.mapping {
                     let Some(crate::fs::InodeData::Reg(d)) = self.vfs.ram.get(ino).map(|i| &i.data) else { return None };
