@@ -45,9 +45,9 @@ impl<H: Hal> Kernel<H> {
             _ => {}
         }
         let f = self.files.get(&fid).ok_or(Errno::EBADF)?;
-        let (node, pos, flags) = (f.node, f.pos, f.flags);
+        let (node, pos) = (f.node, f.pos);
         match (node, cmd) {
-            (Node::Userfaultfd(c), _) => self.uffd_ioctl(pid, c, cmd, arg, flags),
+            (Node::Userfaultfd(c), _) => self.uffd_ioctl(pid, c, cmd, arg),
             (Node::Pipe(p), FIONREAD) => {
                 let n: usize = self.pipes.get(&p).map(|p| p.bufs.iter().map(|b| b.data.len() - b.offset).sum()).unwrap_or(0);
                 self.copy_to_user(pid, arg, &(n as i32).to_le_bytes())?;

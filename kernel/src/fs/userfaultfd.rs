@@ -297,7 +297,7 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// `ioctl(2)` on a userfaultfd.
-    pub(crate) fn uffd_ioctl(&mut self, pid: Pid, ctx: UffdId, cmd: u32, arg: u64, _flags: u32) -> SysResult {
+    pub(crate) fn uffd_ioctl(&mut self, pid: Pid, ctx: UffdId, cmd: u32, arg: u64) -> SysResult {
         let running = self.uffd.ctxs.get(&ctx).ok_or(Errno::EINVAL)?.running;
         if cmd == UFFDIO_API {
             return self.uffdio_api(pid, ctx, arg);
