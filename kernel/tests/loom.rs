@@ -211,6 +211,17 @@ fn slab_cache(frames: u64, limit: usize, batch: usize, shared: usize) -> Arc<Kme
     Arc::new(c)
 }
 
+/// A one-slab cache (limit, batch and shared arrays of one) after three allocations and
+/// frees on CPU 0: CPU 0's array holds one free object, the shared array one, the slab two.
+fn seeded_slab_cache() -> Arc<KmemCache<u64>> {
+    let c = slab_cache(4, 1, 1, 1);
+    let seed: Vec<SlabObj> = (0..3).map(|_| c.alloc(0, Gfp::KERNEL).unwrap()).collect();
+    for &o in &seed {
+        c.free(0, o).unwrap();
+    }
+    c
+}
+
 /// Every handle names a distinct allocated object at a distinct address: nothing was
 /// handed out twice.
 fn assert_distinct(c: &KmemCache<u64>, objs: &[SlabObj]) {
@@ -253,12 +264,7 @@ fn loom_slab_shared_list_handoff() {
 #[test]
 fn loom_slab_bulk_races_single() {
     loom::model(|| {
-        let c = slab_cache(4, 1, 1, 1);
-        // Seed: CPU 0's array holds one object, the shared array one, the slab two.
-        let seed: Vec<SlabObj> = (0..3).map(|_| c.alloc(0, Gfp::KERNEL).unwrap()).collect();
-        for &o in &seed {
-            c.free(0, o).unwrap();
-        }
+        let c = seeded_slab_cache();
         let c1 = c.clone();
         let bulk = thread::spawn(move || {
             let mut p = [SlabObj::NULL; 2];
@@ -286,11 +292,7 @@ fn loom_slab_bulk_races_single() {
 #[test]
 fn loom_slab_no_object_handed_out_twice() {
     loom::model(|| {
-        let c = slab_cache(4, 1, 1, 1);
-        let seed: Vec<SlabObj> = (0..3).map(|_| c.alloc(0, Gfp::KERNEL).unwrap()).collect();
-        for &o in &seed {
-            c.free(0, o).unwrap();
-        }
+        let c = seeded_slab_cache();
         let c1 = c.clone();
         let t = thread::spawn(move || {
             let mut p = [SlabObj::NULL; 2];
