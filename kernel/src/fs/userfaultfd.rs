@@ -156,36 +156,37 @@ impl<H: Hal> Kernel<H> {
     /// Wakes the faults of `ctx` whose address lies in `[start, end)` (both queues).
     fn uffd_wake_range(&mut self, ctx: UffdId, start: u64, end: u64) {
         let ids: Vec<u64> = self.uffd.faults.iter().filter(|(_, f)| f.ctx == ctx && f.addr >= start && f.addr < end).map(|(&i, _)| i).collect();
-        self.uffd_wake(ctx, &ids, true);
+        self.uffd_wake(&ids, true);
     }
 
     /// Wakes faults `ids`; `retry`: their re-run is the one retry 4.3 allows.
-    fn uffd_wake(&mut self, ctx: UffdId, ids: &[u64], retry: bool) {
-        for id in ids {
-            let Some(f) = self.uffd.faults.remove(id) else { continue };
-            if let Some(c) = self.uffd.ctxs.get_mut(&ctx) {
-                c.pending.retain(|x| x != id);
-                c.read.retain(|x| x != id);
-            }
+    fn uffd_wake(&mut self, ids: &[u64], retry: bool) {
+        for &id in ids {
+            let Some(f) = self.uffd_unqueue(id) else { continue };
             if retry {
                 self.uffd.retried.insert((f.pid, f.addr & !(PAGE_SIZE - 1)));
             }
             self.wake_up(f.wq);
-            self.sched.waitqueues.remove(&f.wq);
         }
+    }
+
+    /// Takes fault `id` off its context's queues and the fault table.
+    fn uffd_unqueue(&mut self, id: u64) -> Option<UffdFault> {
+        let f = self.uffd.faults.remove(&id)?;
+        if let Some(c) = self.uffd.ctxs.get_mut(&f.ctx) {
+            c.pending.retain(|x| *x != id);
+            c.read.retain(|x| *x != id);
+        }
+        Some(f)
     }
 
     /// A task that dies (or is interrupted) while sleeping on a userfault leaves the
     /// queues.
     pub(crate) fn uffd_forget_task(&mut self, pid: Pid) {
-        let ids: Vec<(u64, UffdId)> = self.uffd.faults.iter().filter(|(_, f)| f.pid == pid).map(|(&i, f)| (i, f.ctx)).collect();
-        for (id, ctx) in ids {
-            if let Some(f) = self.uffd.faults.remove(&id) {
+        let ids: Vec<u64> = self.uffd.faults.iter().filter(|(_, f)| f.pid == pid).map(|(&i, _)| i).collect();
+        for id in ids {
+            if let Some(f) = self.uffd_unqueue(id) {
                 self.sched.waitqueues.remove(&f.wq);
-            }
-            if let Some(c) = self.uffd.ctxs.get_mut(&ctx) {
-                c.pending.retain(|x| *x != id);
-                c.read.retain(|x| *x != id);
             }
         }
         self.uffd.retried.retain(|&(p, _)| p != pid);
@@ -211,7 +212,7 @@ impl<H: Hal> Kernel<H> {
         // The woken tasks retry on an unregistered range: an ordinary fault, so this wake
         // grants no "one retry".
         let ids: Vec<u64> = self.uffd.faults.iter().filter(|(_, f)| f.ctx == ctx).map(|(&i, _)| i).collect();
-        self.uffd_wake(ctx, &ids, false);
+        self.uffd_wake(&ids, false);
         self.wake_up(read_wq);
         self.uffd.ctxs.remove(&ctx);
         self.sched.waitqueues.remove(&read_wq);

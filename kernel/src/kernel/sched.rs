@@ -246,11 +246,8 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// Makes a parked task runnable again: its syscall will run from the top.
-    fn wake_task(&mut self, pid: Pid) {
-        for q in self.sched.waitqueues.values_mut() {
-            q.retain(|&p| p != pid);
-        }
-        self.sched.timers.retain(|_, p| *p != pid);
+    pub(crate) fn wake_task(&mut self, pid: Pid) {
+        self.unpark(pid);
         if let Some(t) = self.tasks.get_mut(&pid) {
             if t.state == TaskState::Sleeping && t.syscall.is_some() {
                 t.state = TaskState::Running;
@@ -259,6 +256,14 @@ impl<H: Hal> Kernel<H> {
                 }
             }
         }
+    }
+
+    /// Takes `pid` off every wait queue and timer (its state is the caller's business).
+    pub(crate) fn unpark(&mut self, pid: Pid) {
+        for q in self.sched.waitqueues.values_mut() {
+            q.retain(|&p| p != pid);
+        }
+        self.sched.timers.retain(|_, p| *p != pid);
     }
 
     /// `wake_up`: every task parked on `wq` becomes runnable.

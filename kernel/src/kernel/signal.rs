@@ -202,18 +202,7 @@ impl<H: Hal> Kernel<H> {
     pub(crate) fn interrupt_sleep(&mut self, pid: Pid) {
         // A userfault sleep is abandoned too: the re-run faults (and queues) again.
         self.uffd_forget_task(pid);
-        for q in self.sched.waitqueues.values_mut() {
-            q.retain(|&p| p != pid);
-        }
-        self.sched.timers.retain(|_, p| *p != pid);
-        if let Some(t) = self.tasks.get_mut(&pid) {
-            if t.state == TaskState::Sleeping {
-                t.state = TaskState::Running;
-            }
-        }
-        if !self.sched.runq.contains(&pid) {
-            self.sched.runq.push(pid);
-        }
+        self.wake_task(pid);
     }
 
     /// Acts on `sig` for `pid` as if delivered now with no handler (after the tracer, if
@@ -247,10 +236,7 @@ impl<H: Hal> Kernel<H> {
     fn group_stop(&mut self, tgid: Pid, sig: i32) {
         let threads: Vec<Pid> = self.tasks.values().filter(|t| t.tgid == tgid && t.state != TaskState::Zombie).map(|t| t.pid).collect();
         for p in threads {
-            for q in self.sched.waitqueues.values_mut() {
-                q.retain(|&x| x != p);
-            }
-            self.sched.timers.retain(|_, x| *x != p);
+            self.unpark(p);
             self.sched.runq.retain(|&x| x != p);
             if let Some(t) = self.tasks.get_mut(&p) {
                 t.state = TaskState::Stopped;
