@@ -400,22 +400,28 @@ fn io_value(c: &mut Cursor<'_>) -> PResult<FieldVal> {
     Ok(FieldVal::Expr(int_expr(c, None)?))
 }
 
+/// The next `name` of a `{name=…, …}` list with its position, or `None` at its end (`}`,
+/// or `...` before it: the fields not named are not checked).
+fn next_field<'a>(c: &mut Cursor<'a>) -> PResult<Option<(usize, &'a str)>> {
+    if c.eat("...") || c.eat("\u{2026}") {
+        c.expect("}")?;
+        return Ok(None);
+    }
+    if c.eat("}") {
+        return Ok(None);
+    }
+    let at = c.pos;
+    let name = c.ident().ok_or(()).or_else(|_| c.err("expected a field name or '...'"))?;
+    Ok(Some((at, name)))
+}
+
 /// `{field=value, nested={…}, field=IN => OUT, ...}` of a structure of
 /// `strace::io_layout`.
 fn io_struct(c: &mut Cursor<'_>, sk: StructKind, prefix: &str) -> PResult<Vec<IoFieldVal>> {
     c.expect("{")?;
     let layout = crate::strace::io_layout(sk);
     let mut out = Vec::new();
-    loop {
-        if c.eat("...") || c.eat("\u{2026}") {
-            c.expect("}")?;
-            return Ok(out);
-        }
-        if c.eat("}") {
-            return Ok(out);
-        }
-        let at = c.pos;
-        let name = c.ident().ok_or(()).or_else(|_| c.err("expected a field name or '...'"))?;
+    while let Some((at, name)) = next_field(c)? {
         let full = format!("{prefix}{name}");
         c.expect("=")?;
         let nested = format!("{full}.");
@@ -435,6 +441,7 @@ fn io_struct(c: &mut Cursor<'_>, sk: StructKind, prefix: &str) -> PResult<Vec<Io
         }
         c.expect(",")?;
     }
+    Ok(out)
 }
 
 /// `[{…}, {…}]` of [`io_struct`]s.
@@ -799,16 +806,7 @@ fn out_struct(c: &mut Cursor<'_>, sk: StructKind, _cap_version: Option<u32>) -> 
     c.expect("{")?;
     let mut out = Vec::new();
     let known = out_fields(sk);
-    loop {
-        if c.eat("...") {
-            c.expect("}")?;
-            return Ok(out);
-        }
-        if c.eat("}") {
-            return Ok(out);
-        }
-        let at = c.pos;
-        let name = c.ident().ok_or(()).or_else(|_| c.err("expected a field name or '...'"))?;
+    while let Some((at, name)) = next_field(c)? {
         if !known.contains(&name) {
             return c.err_at(at, format!("unknown field '{name}' (fields: {})", known.join(", ")));
         }
@@ -849,6 +847,7 @@ fn out_struct(c: &mut Cursor<'_>, sk: StructKind, _cap_version: Option<u32>) -> 
         }
         c.expect(",")?;
     }
+    Ok(out)
 }
 
 fn out_fields(sk: StructKind) -> &'static [&'static str] {
