@@ -17,6 +17,7 @@ pub mod fs;
 pub mod hal;
 pub mod kernel;
 pub mod mm;
+pub mod net;
 pub mod printk;
 pub mod security;
 pub mod sync;

@@ -1,0 +1,4 @@
+//! Networking (`net/`): wire formats first; the stack (devices, skbs, IPv4/IPv6 input
+//! and output, neighbour discovery, routing, UDP sockets) builds on them.
+
+pub mod wire;
