@@ -8,7 +8,17 @@
 
 #![warn(missing_docs)]
 
+pub mod arp;
 pub mod checksum;
+pub mod ethernet;
+pub mod icmpv4;
+pub mod icmpv6;
+pub mod ipv4;
+pub mod ipv6;
+pub mod ipv6_ext;
+pub mod mpls;
+pub mod ndisc;
+pub mod udp;
 
 pub use core::net::{Ipv4Addr, Ipv6Addr};
 
