@@ -131,7 +131,7 @@ impl<H: Hal> Kernel<H> {
             if c.released {
                 return Err(format!("userfaultfd {ctx_id} is released but still listed"));
             }
-            for id in c.pending.iter().chain(c.read.iter()) {
+            for id in &c.queues.ids() {
                 let Some(f) = self.uffd.faults.get(id) else { return Err(format!("userfaultfd {ctx_id} queues fault {id}, which is gone")) };
                 if f.ctx != *ctx_id {
                     return Err(format!("fault {id} is queued on userfaultfd {ctx_id} but belongs to {}", f.ctx));
@@ -139,7 +139,7 @@ impl<H: Hal> Kernel<H> {
             }
         }
         for (id, f) in &self.uffd.faults {
-            let queued = self.uffd.ctxs.get(&f.ctx).map(|c| c.pending.iter().chain(c.read.iter()).filter(|x| *x == id).count()).unwrap_or(0);
+            let queued = self.uffd.ctxs.get(&f.ctx).map(|c| c.queues.ids().iter().filter(|x| *x == id).count()).unwrap_or(0);
             if queued != 1 {
                 return Err(format!("fault {id} of task {} is on {queued} userfaultfd queues", f.pid));
             }

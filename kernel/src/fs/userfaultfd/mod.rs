@@ -14,6 +14,10 @@
 //! Not modelled: transparent huge pages (k43 maps 4 KiB pages only, so `EEXIST` for a
 //! THP-backed PMD cannot happen), `/proc/<pid>/fdinfo`.
 
+mod queues;
+
+pub use queues::{FaultQueues, QueuedFault};
+
 use super::Node;
 use crate::hal::{Hal, VirtAddr, PAGE_SIZE};
 use crate::kernel::sched::WqId;
@@ -24,14 +28,14 @@ use crate::syscalls::dispatch::SysResult;
 use crate::uapi::fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::uapi::userfaultfd::*;
 use crate::uapi::Errno;
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 /// Id of a userfaultfd context.
 pub type UffdId = u64;
 
 /// One userfaultfd context (`struct userfaultfd_ctx`).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct UffdCtx {
     /// The registered address space (a user reference is held on it).
     pub mm: ObjId,
@@ -39,10 +43,8 @@ pub struct UffdCtx {
     pub running: bool,
     /// The last file reference is gone.
     pub released: bool,
-    /// Faults not yet returned by `read()`, oldest first.
-    pub pending: VecDeque<u64>,
-    /// Faults `read()` returned that have not been woken.
-    pub read: Vec<u64>,
+    /// The faults sleeping on this context: not yet read, and read but not woken.
+    pub queues: FaultQueues,
     /// Readers (and pollers) waiting for a fault to be queued.
     pub read_wq: WqId,
 }
@@ -60,7 +62,7 @@ pub struct UffdFault {
 }
 
 /// All userfaultfd state of a kernel.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct UffdState {
     pub ctxs: BTreeMap<UffdId, UffdCtx>,
     pub faults: BTreeMap<u64, UffdFault>,
@@ -103,7 +105,7 @@ impl<H: Hal> Kernel<H> {
         m.users += 1;
         let read_wq = self.sched.new_waitqueue();
         let id = self.next_id();
-        self.uffd.ctxs.insert(id, UffdCtx { mm, running: false, released: false, pending: VecDeque::new(), read: Vec::new(), read_wq });
+        self.uffd.ctxs.insert(id, UffdCtx { mm, running: false, released: false, queues: FaultQueues::new(), read_wq });
         let file = self.alloc_file(Node::Userfaultfd(id), O_RDWR | (flags & O_NONBLOCK));
         Ok(self.fd_install_lowest(pid, file, flags & O_CLOEXEC != 0)? as i64)
     }
@@ -125,7 +127,7 @@ impl<H: Hal> Kernel<H> {
         self.uffd.faults.insert(id, UffdFault { ctx, pid, addr, write, wq });
         let read_wq = match self.uffd.ctxs.get_mut(&ctx) {
             Some(c) => {
-                c.pending.push_back(id);
+                c.queues.enqueue(QueuedFault { id, addr });
                 c.read_wq
             }
             None => return UserfaultOutcome::Sigbus,
@@ -155,7 +157,10 @@ impl<H: Hal> Kernel<H> {
 
     /// Wakes the faults of `ctx` whose address lies in `[start, end)` (both queues).
     fn uffd_wake_range(&mut self, ctx: UffdId, start: u64, end: u64) {
-        let ids: Vec<u64> = self.uffd.faults.iter().filter(|(_, f)| f.ctx == ctx && f.addr >= start && f.addr < end).map(|(&i, _)| i).collect();
+        let mut ids = Vec::new();
+        if let Some(c) = self.uffd.ctxs.get(&ctx) {
+            c.queues.wake_range(start, end, &mut ids);
+        }
         self.uffd_wake(&ids, true);
     }
 
@@ -173,9 +178,8 @@ impl<H: Hal> Kernel<H> {
     /// Takes fault `id` off its context's queues and the fault table.
     fn uffd_unqueue(&mut self, id: u64) -> Option<UffdFault> {
         let f = self.uffd.faults.remove(&id)?;
-        if let Some(c) = self.uffd.ctxs.get_mut(&f.ctx) {
-            c.pending.retain(|x| *x != id);
-            c.read.retain(|x| *x != id);
+        if let Some(c) = self.uffd.ctxs.get(&f.ctx) {
+            c.queues.remove(id);
         }
         Some(f)
     }
@@ -211,7 +215,10 @@ impl<H: Hal> Kernel<H> {
         }
         // The woken tasks retry on an unregistered range: an ordinary fault, so this wake
         // grants no "one retry".
-        let ids: Vec<u64> = self.uffd.faults.iter().filter(|(_, f)| f.ctx == ctx).map(|(&i, _)| i).collect();
+        let mut ids = Vec::new();
+        if let Some(c) = self.uffd.ctxs.get(&ctx) {
+            c.queues.wake_all(&mut ids);
+        }
         self.uffd_wake(&ids, false);
         self.wake_up(read_wq);
         self.uffd.ctxs.remove(&ctx);
@@ -228,7 +235,7 @@ impl<H: Hal> Kernel<H> {
         let Some(c) = self.uffd.ctxs.get(&ctx) else { return (POLLERR, None) };
         let mask = if !c.running || !nonblock {
             POLLERR
-        } else if c.pending.is_empty() {
+        } else if !c.queues.has_pending() {
             0
         } else {
             POLLIN
@@ -248,8 +255,8 @@ impl<H: Hal> Kernel<H> {
             if count - total < UFFD_MSG_SIZE {
                 return if total > 0 { Ok(total as i64) } else { Err(Errno::EINVAL.into()) };
             }
-            let c = self.uffd.ctxs.get_mut(&ctx).ok_or(Errno::EINVAL)?;
-            let Some(&id) = c.pending.front() else {
+            let c = self.uffd.ctxs.get(&ctx).ok_or(Errno::EINVAL)?;
+            let Some(QueuedFault { id, .. }) = c.queues.first_pending() else {
                 if total > 0 {
                     return Ok(total as i64);
                 }
@@ -261,8 +268,8 @@ impl<H: Hal> Kernel<H> {
             };
             let Some(f) = self.uffd.faults.get(&id).copied() else {
                 // Not reachable while the invariants hold; never loop on it.
-                if let Some(c) = self.uffd.ctxs.get_mut(&ctx) {
-                    c.pending.retain(|x| *x != id);
+                if let Some(c) = self.uffd.ctxs.get(&ctx) {
+                    c.queues.remove(id);
                 }
                 continue;
             };
@@ -291,9 +298,8 @@ impl<H: Hal> Kernel<H> {
 
     /// `read()` returned fault `id`: from the pending queue to the read queue.
     fn uffd_move_to_read(&mut self, ctx: UffdId, id: u64) {
-        if let Some(c) = self.uffd.ctxs.get_mut(&ctx) {
-            c.pending.retain(|x| *x != id);
-            c.read.push(id);
+        if let Some(c) = self.uffd.ctxs.get(&ctx) {
+            c.queues.refile(id);
         }
     }
 
