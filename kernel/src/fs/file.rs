@@ -25,6 +25,14 @@ pub struct File {
     pub seq_buf: Option<Vec<u8>>,
 }
 
+impl Default for File {
+    /// The zeroed `struct file` of a fresh slab object (inode 0 exists nowhere); never
+    /// seen by anyone: `alloc_file` fills the object before handing its id out.
+    fn default() -> File {
+        File { node: Node::Ram(0), flags: 0, pos: 0, refs: 0, seq_buf: None }
+    }
+}
+
 impl File {
     /// Opened for reading (`FMODE_READ`).
     pub fn readable(&self) -> bool {
@@ -99,14 +107,15 @@ impl<H: Hal> Kernel<H> {
         Ok(self.task(pid).ok_or(Errno::ESRCH)?.files)
     }
 
-    /// Creates an open file description with one reference.
-    pub fn alloc_file(&mut self, node: Node, flags: u32) -> FileId {
+    /// Creates an open file description with one reference (`get_empty_filp`); `ENOMEM`
+    /// when the `filp` cache cannot grow.
+    pub fn alloc_file(&mut self, node: Node, flags: u32) -> Result<FileId, Errno> {
         let id = self.next_id();
-        self.files.insert(id, File { node, flags, pos: 0, refs: 1, seq_buf: None });
+        self.files.insert(id, File { node, flags, pos: 0, refs: 1, seq_buf: None })?;
         if let Node::Pipe(p) = node {
             self.pipe_get(p, flags);
         }
-        id
+        Ok(id)
     }
 
     /// `fd_install` at the lowest free slot; `EMFILE` when the table is full (the file
@@ -127,12 +136,16 @@ impl<H: Hal> Kernel<H> {
     /// `fput`: drops one reference; the last one releases the description (a pipe end
     /// closes, an unlinked inode is evicted).
     pub fn fput(&mut self, file: FileId) {
-        let Some(f) = self.files.get_mut(&file) else { return };
-        f.refs -= 1;
-        if f.refs > 0 {
+        let Some(refs) = self.files.update(&file, |f| {
+            f.refs -= 1;
+            f.refs
+        }) else {
+            return;
+        };
+        if refs > 0 {
             return;
         }
-        let f = self.files.remove(&file).expect("present above");
+        let Some(f) = self.files.remove(&file) else { return };
         match f.node {
             Node::Pipe(p) => self.pipe_put(p, f.flags),
             Node::Userfaultfd(c) => self.uffd_release(c),
@@ -146,7 +159,7 @@ impl<H: Hal> Kernel<H> {
         let Some(inode) = self.vfs.ram.get(ino) else { return };
         let linked = inode.nlink > 0;
         // A mapping holds the file too (vma->vm_file).
-        if linked || self.files.values().any(|f| f.node == Node::Ram(ino)) || self.mapping_in_use(crate::mm::Mapping::Ram(ino)) {
+        if linked || self.files.any(|f| f.node == Node::Ram(ino)) || self.mapping_in_use(crate::mm::Mapping::Ram(ino)) {
             return;
         }
         self.vfs.ram.evict(ino);
@@ -179,9 +192,7 @@ impl<H: Hal> Kernel<H> {
         let mut copy = self.fdtables.get(&tid).cloned().unwrap_or_default();
         copy.users = 1;
         for e in copy.fds.iter().flatten() {
-            if let Some(f) = self.files.get_mut(&e.file) {
-                f.refs += 1;
-            }
+            self.files.update(&e.file, |f| f.refs += 1);
         }
         let id = self.next_id();
         self.fdtables.insert(id, copy);

@@ -37,9 +37,7 @@ impl<H: Hal> Kernel<H> {
                 let mut b = [0u8; 4];
                 self.copy_from_user(pid, arg, &mut b)?;
                 let on = i32::from_le_bytes(b) != 0;
-                if let Some(f) = self.files.get_mut(&fid) {
-                    f.flags = if on { f.flags | O_NONBLOCK } else { f.flags & !O_NONBLOCK };
-                }
+                self.files.update(&fid, |f| f.flags = if on { f.flags | O_NONBLOCK } else { f.flags & !O_NONBLOCK });
                 return Ok(0);
             }
             _ => {}

@@ -82,7 +82,7 @@ impl<H: Hal> Kernel<H> {
             return Ok(self.fs_structs.get(&fs).map(|f| f.cwd).unwrap_or(Node::Ram(ROOT_INO)));
         }
         let file = self.fget(pid, dirfd)?;
-        let node = self.files[&file].node;
+        let node = self.files.get(&file).ok_or(Errno::EBADF)?.node;
         if !is_dir_node(self, node) {
             return Err(Errno::ENOTDIR);
         }
@@ -182,7 +182,7 @@ impl<H: Hal> Kernel<H> {
             return self.dirfd_start(pid, dirfd);
         }
         let f = self.fget(pid, dirfd)?;
-        Ok(self.files[&f].node)
+        Ok(self.files.get(&f).ok_or(Errno::EBADF)?.node)
     }
 
     /// Whether `node` is a directory.

@@ -97,7 +97,7 @@ impl<H: Hal> Kernel<H> {
                 let m = mode & !self.umask_of(pid) & S_IALLUGO;
                 let ino = self.vfs.ram.create_file(dir, &parent.last, m, cred.fsuid, gid, alloc::vec::Vec::new(), now);
                 // A freshly created file may be opened with any mode (may_open is skipped).
-                let f = self.alloc_file(Node::Ram(ino), flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC));
+                let f = self.alloc_file(Node::Ram(ino), flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC))?;
                 return Ok(self.fd_install_lowest(pid, f, flags & O_CLOEXEC != 0)? as i64);
             }
             Err(e) => return Err(e.into()),
@@ -151,7 +151,7 @@ impl<H: Hal> Kernel<H> {
                 }
             }
         }
-        let f = self.alloc_file(node, flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC));
+        let f = self.alloc_file(node, flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC))?;
         Ok(self.fd_install_lowest(pid, f, flags & O_CLOEXEC != 0)? as i64)
     }
 
@@ -170,9 +170,7 @@ impl<H: Hal> Kernel<H> {
 
     pub(crate) fn sys_dup(&mut self, pid: Pid, fd: i32) -> SysResult {
         let file = self.fget(pid, fd)?;
-        if let Some(f) = self.files.get_mut(&file) {
-            f.refs += 1;
-        }
+        self.files.update(&file, |f| f.refs += 1);
         Ok(self.fd_install_lowest(pid, file, false)? as i64)
     }
 
@@ -188,9 +186,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EBADF.into());
         }
         let file = self.fget(pid, old)?;
-        if let Some(f) = self.files.get_mut(&file) {
-            f.refs += 1;
-        }
+        self.files.update(&file, |f| f.refs += 1);
         let tid = self.files_of(pid)?;
         let prev = self.fdtables.get_mut(&tid).and_then(|t| t.install(nfd, FdEntry { file, cloexec: flags & O_CLOEXEC != 0 }));
         if let Some(p) = prev {
@@ -206,8 +202,23 @@ impl<H: Hal> Kernel<H> {
         let cred = self.cred_of(pid)?;
         let p = self.pipe_new(cred.fsuid, cred.fsgid);
         let status = flags & (O_NONBLOCK | O_DIRECT);
-        let r = self.alloc_file(Node::Pipe(p), O_RDONLY | status);
-        let w = self.alloc_file(Node::Pipe(p), O_WRONLY | status);
+        let r = match self.alloc_file(Node::Pipe(p), O_RDONLY | status) {
+            Ok(r) => r,
+            Err(e) => {
+                // No end was made: the pipe has no user to free it later.
+                if let Some(pipe) = self.pipes.remove(&p) {
+                    self.sched.waitqueues.remove(&pipe.wait);
+                }
+                return Err(e.into());
+            }
+        };
+        let w = match self.alloc_file(Node::Pipe(p), O_WRONLY | status) {
+            Ok(w) => w,
+            Err(e) => {
+                self.fput(r);
+                return Err(e.into());
+            }
+        };
         let cloexec = flags & O_CLOEXEC != 0;
         let rfd = match self.fd_install_lowest(pid, r, cloexec) {
             Ok(fd) => fd,

@@ -33,6 +33,8 @@ pub enum ProcNode {
     Version,
     /// `/proc/iomem`: the physical memory map (`kernel/resource.c`).
     Iomem,
+    /// `/proc/slabinfo`: the kernel's slab caches (`mm/slab_common.c`).
+    Slabinfo,
     /// A directory of `/proc/sys`: index of a knob below it and the depth of the directory
     /// in that knob's path (`/proc/sys` itself is depth 0 of any knob).
     SysDir(u32, u32),
@@ -78,6 +80,7 @@ impl<H: Hal> Kernel<H> {
                 "self" => ProcNode::PidDir(self.task(pid).ok_or(Errno::ESRCH)?.tgid),
                 "version" => ProcNode::Version,
                 "iomem" => ProcNode::Iomem,
+                "slabinfo" => ProcNode::Slabinfo,
                 "sys" if !self.vfs.sysctl.knobs.is_empty() => ProcNode::SysDir(0, 0),
                 _ => {
                     let n: Pid = name.parse().map_err(|_| Errno::ENOENT)?;
@@ -149,6 +152,8 @@ impl<H: Hal> Kernel<H> {
                 (S_IFREG | 0o644, u, g)
             }
             ProcNode::Version | ProcNode::Iomem => (S_IFREG | 0o444, 0, 0),
+            // proc_create("slabinfo", S_IRUSR, …): root only.
+            ProcNode::Slabinfo => (S_IFREG | 0o400, 0, 0),
             ProcNode::SysFile(k) => (S_IFREG | self.vfs.sysctl.knobs.get(k as usize)?.mode, 0, 0),
             // DEBUGFS_DEFAULT_MODE for the root; debugfs_create_dir's 0755; lkdtm's 0644.
             ProcNode::DebugRoot => (S_IFDIR | 0o700, 0, 0),
@@ -170,6 +175,7 @@ impl<H: Hal> Kernel<H> {
             ProcNode::Version => Ok(alloc::format!("Linux version {UTS_RELEASE} (k43@k43) (rustc) {UTS_VERSION}\n").into_bytes()),
             // 4.3 shows the real addresses to every reader.
             ProcNode::Iomem => Ok(self.iomem.iomem_text().into_bytes()),
+            ProcNode::Slabinfo => Ok(alloc::format!("{}\n{}\n", crate::mm::slab::SLABINFO_HEADER, self.files.slabinfo()).into_bytes()),
             ProcNode::SysFile(k) => self.vfs.sysctl.read(k as usize).ok_or(Errno::ENOENT),
             ProcNode::ProvokeCrashDirect => Ok(crate::kernel::lkdtm::available_types()),
             _ => Err(Errno::EISDIR),
@@ -258,7 +264,7 @@ impl<H: Hal> Kernel<H> {
     /// The default `RLIMIT_SIGPENDING`: half of `max_threads` as `fork_init` sizes it
     /// from RAM (8 kernel stacks of 16 KiB per page frame... i.e. RAM / 128 KiB).
     pub fn rlimit_sigpending(&self) -> u64 {
-        let ram = self.frames.total * 4096;
+        let ram = self.frames.lock().total * 4096;
         (ram / (8 * 16384)).clamp(20, 4 * 1024 * 1024) / 2
     }
 }

@@ -24,7 +24,7 @@ pub const RAMFS_MAX_FILE: u64 = 1 << 30;
 impl<H: Hal> Kernel<H> {
     pub(crate) fn sys_read(&mut self, pid: Pid, fd: i32, buf: u64, count: usize) -> SysResult {
         let fid = self.fget(pid, fd)?;
-        let f = self.files[&fid].clone();
+        let f = self.files.get(&fid).ok_or(Errno::EBADF)?;
         if !f.readable() {
             return Err(Errno::EBADF.into());
         }
@@ -82,24 +82,20 @@ impl<H: Hal> Kernel<H> {
                 let start = (f.pos as usize).min(text.len());
                 let end = start.saturating_add(count).min(text.len());
                 let out = text[start..end].to_vec();
-                if let Some(fm) = self.files.get_mut(&fid) {
-                    fm.seq_buf = Some(text);
-                }
+                self.files.update(&fid, |fm| fm.seq_buf = Some(text));
                 out
             }
         };
         self.copy_to_user(pid, buf, &data)?;
         if !matches!(f.node, Node::Pipe(_)) {
-            if let Some(fm) = self.files.get_mut(&fid) {
-                fm.pos += data.len() as u64;
-            }
+            self.files.update(&fid, |fm| fm.pos += data.len() as u64);
         }
         Ok(data.len() as i64)
     }
 
     pub(crate) fn sys_write(&mut self, pid: Pid, fd: i32, buf: u64, count: usize) -> SysResult {
         let fid = self.fget(pid, fd)?;
-        let f = self.files[&fid].clone();
+        let f = self.files.get(&fid).ok_or(Errno::EBADF)?;
         if !f.writable() {
             return Err(Errno::EBADF.into());
         }
@@ -133,9 +129,7 @@ impl<H: Hal> Kernel<H> {
                 let rdev = self.blkdev_of(ino).unwrap_or(0);
                 let data = self.read_user(pid, buf, count.min(1 << 20))?;
                 let n = self.iomem.disk_write(&self.hal, rdev, f.pos, &data)?;
-                if let Some(fm) = self.files.get_mut(&fid) {
-                    fm.pos += n as u64;
-                }
+                self.files.update(&fid, |fm| fm.pos += n as u64);
                 Ok(n as i64)
             }
             Node::Ram(ino) => {
@@ -191,15 +185,13 @@ impl<H: Hal> Kernel<H> {
             i.mtime = now;
             i.ctime = now;
         }
-        if let Some(fm) = self.files.get_mut(&fid) {
-            fm.pos = end;
-        }
+        self.files.update(&fid, |fm| fm.pos = end);
         Ok(data.len() as i64)
     }
 
     pub(crate) fn sys_lseek(&mut self, pid: Pid, fd: i32, off: i64, whence: u32) -> SysResult {
         let fid = self.fget(pid, fd)?;
-        let f = self.files[&fid].clone();
+        let f = self.files.get(&fid).ok_or(Errno::EBADF)?;
         // fdget_pos does not see O_PATH descriptors.
         if f.flags & O_PATH != 0 {
             return Err(Errno::EBADF.into());
@@ -224,9 +216,7 @@ impl<H: Hal> Kernel<H> {
                         _ => return Err(Errno::EINVAL.into()),
                     };
                     let new = new.filter(|&n| (0..=size).contains(&n)).ok_or(Errno::EINVAL)?;
-                    if let Some(fm) = self.files.get_mut(&fid) {
-                        fm.pos = new as u64;
-                    }
+                    self.files.update(&fid, |fm| fm.pos = new as u64);
                     return Ok(new);
                 }
                 InodeData::Dir { .. } => {
@@ -257,12 +247,12 @@ impl<H: Hal> Kernel<H> {
             _ => return Err(Errno::EINVAL.into()),
         };
         let new = new.filter(|&n| n >= 0).ok_or(Errno::EINVAL)?;
-        if let Some(fm) = self.files.get_mut(&fid) {
+        self.files.update(&fid, |fm| {
             fm.pos = new as u64;
             if new == 0 {
                 fm.seq_buf = None;
             }
-        }
+        });
         Ok(new)
     }
 }

@@ -31,6 +31,7 @@ fn proc_ino(p: ProcNode) -> u64 {
         ProcNode::Root => 1,
         ProcNode::Version => 0xf000_0001,
         ProcNode::Iomem => 0xf000_0002,
+        ProcNode::Slabinfo => 0xf000_0003,
         ProcNode::PidDir(pid) => (pid as u64) << 8,
         ProcNode::Status(pid) => ((pid as u64) << 8) | 1,
         ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,
@@ -101,7 +102,7 @@ impl<H: Hal> Kernel<H> {
 
     pub(crate) fn sys_fstat(&mut self, pid: Pid, fd: i32, buf: u64) -> SysResult {
         let f = self.fget(pid, fd)?;
-        let st = self.getattr(self.files[&f].node)?;
+        let st = self.getattr(self.files.get(&f).ok_or(Errno::EBADF)?.node)?;
         self.put_stat(pid, buf, &st)
     }
 

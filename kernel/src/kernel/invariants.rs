@@ -18,6 +18,7 @@ impl<H: Hal> Kernel<H> {
     /// refers to.
     fn check_mm_invariants(&self) -> Result<(), String> {
         use crate::mm::{PageKind, VM_UFFD_MISSING, VM_UFFD_WP, VM_WRITE, TASK_SIZE};
+        let frames = self.frames.lock();
         let mut refs: BTreeMap<u64, u32> = BTreeMap::new();
         let zero = self.page_cache.zero();
         for (id, mm) in &self.mms {
@@ -38,8 +39,8 @@ impl<H: Hal> Kernel<H> {
                 }
                 // A private page is writable only while nothing else maps it (else a store
                 // would leak into another address space: COW broken).
-                if pte.write && v.flags & crate::mm::VM_SHARED == 0 && self.frames.refcount(pte.pa) != 1 {
-                    return Err(format!("mm {id}: page {va:#x} is writable but its frame has {} references", self.frames.refcount(pte.pa)));
+                if pte.write && v.flags & crate::mm::VM_SHARED == 0 && frames.refcount(pte.pa) != 1 {
+                    return Err(format!("mm {id}: page {va:#x} is writable but its frame has {} references", frames.refcount(pte.pa)));
                 }
                 if (pte.kind == PageKind::Zero) != (Some(pte.pa) == zero) {
                     return Err(format!("mm {id}: page {va:#x} zero-page kind disagrees with its frame"));
@@ -70,15 +71,19 @@ impl<H: Hal> Kernel<H> {
         for pa in self.iomem.memmap_frames() {
             *refs.entry(pa).or_default() += 1;
         }
-        for (pa, n) in self.frames.in_use() {
+        // Slab caches hold their slabs' frames.
+        for pa in self.files.cache().frames() {
+            *refs.entry(pa).or_default() += 1;
+        }
+        for (pa, n) in frames.in_use() {
             match refs.get(&pa) {
                 Some(&r) if r == n => {}
                 Some(&r) => return Err(format!("frame {pa:#x} has {n} references but {r} mappings")),
                 None => return Err(format!("frame {pa:#x} is in use ({n} references) but nothing maps it")),
             }
         }
-        if refs.len() as u64 != self.frames.used {
-            return Err(format!("{} frames are allocated but {} are referenced", self.frames.used, refs.len()));
+        if refs.len() as u64 != frames.used {
+            return Err(format!("{} frames are allocated but {} are referenced", frames.used, refs.len()));
         }
         Ok(())
     }
@@ -176,7 +181,12 @@ impl<H: Hal> Kernel<H> {
                 *refs.entry(e.file).or_default() += 1;
             }
         }
-        for (id, f) in &self.files {
+        self.files.cache().check().map_err(|e| format!("filp cache: {e}"))?;
+        if self.files.slabinfo().in_use != self.files.len() {
+            return Err(format!("filp cache has {} objects in use for {} files", self.files.slabinfo().in_use, self.files.len()));
+        }
+        let files = self.files.entries();
+        for (id, f) in &files {
             if refs.get(id).copied().unwrap_or(0) != f.refs {
                 return Err(format!("file {id} has refs={} but {} descriptors", f.refs, refs.get(id).copied().unwrap_or(0)));
             }
@@ -188,7 +198,7 @@ impl<H: Hal> Kernel<H> {
         }
         for (id, p) in &self.pipes {
             let (mut r, mut w) = (0, 0);
-            for f in self.files.values().filter(|f| f.node == crate::fs::Node::Pipe(*id)) {
+            for (_, f) in files.iter().filter(|(_, f)| f.node == crate::fs::Node::Pipe(*id)) {
                 if f.flags & 3 == 0 {
                     r += 1;
                 } else {

@@ -14,15 +14,18 @@ pub mod signal;
 pub mod sys;
 pub mod task;
 
-use crate::fs::file::{FdTable, File, FileId, FsStruct};
+use crate::fs::file::{FdTable, File, FsStruct};
 use crate::fs::pipe::Pipe;
 use crate::fs::ramfs::{Ramfs, ROOT_INO};
 use crate::fs::sysctl::{KnobValue, Sysctl};
 use crate::fs::{Node, PipeId, Vfs};
 use crate::hal::Hal;
 use crate::mm::frame::FrameAllocator;
+use crate::mm::slab::{SlabFlags, SlabMap};
 use crate::mm::Mm;
 use crate::printk::LogBuf;
+use crate::sync::SpinLock;
+use alloc::sync::Arc;
 use crate::security::cred::Cred;
 use crate::syscalls::{Arch, Sysno};
 use crate::uapi::Errno;
@@ -81,13 +84,15 @@ pub struct Kernel<H: Hal> {
     next_obj: u64,
     pub(crate) sched: Sched,
     pub(crate) events: VecDeque<KEvent>,
-    pub(crate) frames: FrameAllocator,
+    /// Page frames, shared with the kernel's slab caches (their page source).
+    pub(crate) frames: Arc<SpinLock<FrameAllocator>>,
     /// The page cache (ramfs files and shmem while mapped) and the zero page.
     pub(crate) page_cache: crate::mm::filemap::PageCache,
     pub(crate) mms: BTreeMap<ObjId, Mm>,
     pub(crate) fdtables: BTreeMap<ObjId, FdTable>,
     pub(crate) fs_structs: BTreeMap<ObjId, FsStruct>,
-    pub(crate) files: BTreeMap<FileId, File>,
+    /// Open file descriptions, in the `filp` slab cache.
+    pub(crate) files: SlabMap<File>,
     pub(crate) pipes: BTreeMap<PipeId, Pipe>,
     /// The physical resource tree, `memremap` areas and ZONE_DEVICE pages.
     pub(crate) iomem: crate::mm::memremap::Iomem,
@@ -112,7 +117,7 @@ impl<H: Hal> Kernel<H> {
     /// Boots a kernel on `hal`: RAM, the root filesystem with `/proc`, `/bin`, `/etc`,
     /// `/tmp`, the sysctl tree and init (pid 1).
     pub fn new(hal: H, config: KernelConfig) -> Kernel<H> {
-        let frames = FrameAllocator::new(hal.ram_regions());
+        let frames = Arc::new(SpinLock::new(FrameAllocator::new(hal.ram_regions())));
         let iomem = crate::mm::memremap::Iomem::new(&hal);
         let now = hal.now_ns() + hal.realtime_offset_ns();
         let mut ram = Ramfs::new(now);
@@ -132,12 +137,12 @@ impl<H: Hal> Kernel<H> {
             next_obj: 1,
             sched: Sched::default(),
             events: VecDeque::new(),
-            frames,
+            frames: frames.clone(),
             page_cache: Default::default(),
             mms: BTreeMap::new(),
             fdtables: BTreeMap::new(),
             fs_structs: BTreeMap::new(),
-            files: BTreeMap::new(),
+            files: SlabMap::new("filp", SlabFlags::HWCACHE_ALIGN | SlabFlags::PANIC, frames.clone()).expect("struct file fits a slab"),
             pipes: BTreeMap::new(),
             uffd: Default::default(),
             uaccess_nowait: false,
@@ -149,7 +154,8 @@ impl<H: Hal> Kernel<H> {
         };
         k.register_core_sysctls(&config.hostname);
         crate::printk!(k, "Linux version {} (k43) {}", crate::uapi::utsname::UTS_RELEASE, crate::uapi::utsname::UTS_VERSION);
-        crate::printk!(k, "Memory: {}K available", k.frames.total * 4);
+        let total = k.frames.lock().total;
+        crate::printk!(k, "Memory: {}K available", total * 4);
         if config.pmem_legacy {
             k.pmem_boot_probe();
         }
@@ -290,7 +296,7 @@ impl<H: Hal> Kernel<H> {
 
     /// Frames in use (for leak checks).
     pub fn frames_used(&self) -> u64 {
-        self.frames.used
+        self.frames.lock().used
     }
 }
 

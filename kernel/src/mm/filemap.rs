@@ -152,7 +152,7 @@ impl<H: Hal> Kernel<H> {
             if let Mapping::Ram(ino) = m {
                 self.filemap_writeback(ino);
             }
-            self.page_cache.remove_range(&mut self.frames, m, 0, u64::MAX);
+            self.page_cache.remove_range(&mut self.frames.lock(), m, 0, u64::MAX);
             if let Mapping::Ram(ino) = m {
                 self.maybe_evict(ino);
             }

@@ -135,7 +135,7 @@ impl<H: Hal> Kernel<H> {
                 }
                 let Kernel { hal, frames, mms, .. } = self;
                 if let Some(mm) = mms.get_mut(&mm_id) {
-                    zap_range(hal, frames, mm, start, end);
+                    zap_range(hal, &mut frames.lock(), mm, start, end);
                 }
                 Ok(vma_end)
             }
@@ -186,9 +186,9 @@ impl<H: Hal> Kernel<H> {
             for (s, e) in ranges {
                 // Only the shared pages: private COW copies of a shmem page do not exist
                 // (shmem is always mapped shared).
-                zap_range(hal, frames, mm, s, e);
+                zap_range(hal, &mut frames.lock(), mm, s, e);
             }
         }
-        page_cache.remove_range(frames, m, from, to);
+        page_cache.remove_range(&mut frames.lock(), m, from, to);
     }
 }

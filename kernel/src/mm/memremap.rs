@@ -891,11 +891,11 @@ impl Iomem {
                 if self.pfn_valid(sec * PAGES_PER_SECTION) {
                     continue;
                 }
-                if k.frames.free_frames() < MEMMAP_FRAMES_PER_SECTION {
+                if k.frames.lock().free_frames() < MEMMAP_FRAMES_PER_SECTION {
                     err = Err(Errno::ENOMEM);
                     break;
                 }
-                let memmap = (0..MEMMAP_FRAMES_PER_SECTION).filter_map(|_| k.frames.alloc()).collect();
+                let memmap = (0..MEMMAP_FRAMES_PER_SECTION).filter_map(|_| k.frames.lock().alloc()).collect();
                 self.sections.insert(sec, MemSection { nid, memmap, counts: BTreeMap::new() });
             }
         }
@@ -930,7 +930,7 @@ impl Iomem {
                 break;
             };
             for pa in s.memmap {
-                k.frames.free(pa);
+                k.frames.lock().free(pa);
             }
         }
     }

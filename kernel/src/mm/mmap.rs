@@ -161,7 +161,8 @@ impl<H: Hal> Kernel<H> {
     pub(crate) fn with_mem<R>(&mut self, id: ObjId, f: impl FnOnce(&mut MemEnv<'_, H>, &mut Mm) -> R) -> Option<R> {
         let Kernel { hal, frames, page_cache, vfs, mms, .. } = self;
         let mm = mms.get_mut(&id)?;
-        let mut env = MemEnv { hal, frames, cache: page_cache, ram: &vfs.ram };
+        let mut frames = frames.lock();
+        let mut env = MemEnv { hal, frames: &mut frames, cache: page_cache, ram: &vfs.ram };
         Some(f(&mut env, mm))
     }
 
@@ -183,7 +184,7 @@ impl<H: Hal> Kernel<H> {
 
     /// `sysctl_admin_reserve_kbytes` in pages: 3% of RAM at boot, at most 8 MiB.
     fn admin_reserve_pages(&self) -> u64 {
-        (self.frames.total / 32).min((8 << 20) / PAGE_SIZE)
+        (self.frames.lock().total / 32).min((8 << 20) / PAGE_SIZE)
     }
 
     /// `security_vm_enough_memory_mm` in overcommit mode 0: the request must fit in free
@@ -191,7 +192,7 @@ impl<H: Hal> Kernel<H> {
     /// has `CAP_SYS_ADMIN`.
     pub(crate) fn vm_enough_memory(&self, pid: Pid, pages: u64) -> Result<(), Errno> {
         let cred = &self.task(pid).ok_or(Errno::ESRCH)?.cred;
-        let mut free = self.frames.free_frames() + self.page_cache.file_pages();
+        let mut free = self.frames.lock().free_frames() + self.page_cache.file_pages();
         if !capable(cred, CAP_SYS_ADMIN) {
             free = free.saturating_sub(self.admin_reserve_pages());
         }
@@ -435,7 +436,7 @@ impl<H: Hal> Kernel<H> {
     /// writable VMAs, so they get their own pages), stopping at the first failure. Bounded
     /// by twice the RAM's frames: page tables for more would not fit either.
     fn mm_populate(&mut self, mm_id: ObjId, addr: u64, len: u64) {
-        let limit = self.frames.total.saturating_mul(2);
+        let limit = self.frames.lock().total.saturating_mul(2);
         let mut va = addr;
         let mut n = 0;
         while va < addr + len && n < limit {
@@ -489,7 +490,7 @@ impl<H: Hal> Kernel<H> {
         }
         while i < mm.vmas.len() && mm.vmas[i].start < end {
             let v = mm.vmas.remove(i);
-            zap_range(hal, frames, mm, v.start, v.end);
+            zap_range(hal, &mut frames.lock(), mm, v.start, v.end);
             if let Some(f) = v.file {
                 gone.insert(f.mapping);
             }
@@ -565,7 +566,7 @@ impl<H: Hal> Kernel<H> {
 
     /// Frees an address space nobody uses any more (`mmput` → `exit_mmap`).
     pub(crate) fn mm_release(&mut self, mut mm: Mm) {
-        release_pages(&self.hal, &mut self.frames, &mut mm);
+        release_pages(&self.hal, &mut self.frames.lock(), &mut mm);
         self.hal.destroy_address_space(mm.asid);
         let gone: BTreeSet<Mapping> = mm.mappings().collect();
         self.release_unused_mappings(gone);
@@ -581,7 +582,7 @@ impl<H: Hal> Kernel<H> {
         }
         let Kernel { hal, frames, mms, .. } = self;
         let old = mms.get_mut(&old_id).ok_or(Errno::ENOMEM)?;
-        let new = dup_mm(hal, frames, old)?;
+        let new = dup_mm(hal, &mut frames.lock(), old)?;
         let id = self.next_id();
         self.mms.insert(id, new);
         Ok(id)

@@ -106,7 +106,14 @@ impl<H: Hal> Kernel<H> {
         let read_wq = self.sched.new_waitqueue();
         let id = self.next_id();
         self.uffd.ctxs.insert(id, UffdCtx { mm, running: false, released: false, queues: FaultQueues::new(), read_wq });
-        let file = self.alloc_file(Node::Userfaultfd(id), O_RDWR | (flags & O_NONBLOCK));
+        let file = match self.alloc_file(Node::Userfaultfd(id), O_RDWR | (flags & O_NONBLOCK)) {
+            Ok(f) => f,
+            Err(e) => {
+                // Nothing refers to the context yet: release it as a close would.
+                self.uffd_release(id);
+                return Err(e.into());
+            }
+        };
         Ok(self.fd_install_lowest(pid, file, flags & O_CLOEXEC != 0)? as i64)
     }
 
@@ -472,7 +479,7 @@ impl<H: Hal> Kernel<H> {
                     err = e.ret();
                     break;
                 }
-                let Some(pa) = self.frames.alloc() else {
+                let Some(pa) = self.frames.lock().alloc() else {
                     err = Errno::ENOMEM.ret();
                     break;
                 };

@@ -57,10 +57,12 @@ mod info;
 mod layout;
 mod node;
 mod page;
+mod store;
 
 pub use info::{SlabErrors, SlabInfo, SLABINFO_HEADER};
 pub use layout::Tunables;
 pub use page::PageSource;
+pub use store::SlabMap;
 
 use crate::hal::PhysAddr;
 use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed, SpinLock};
@@ -580,6 +582,11 @@ impl<T: Default + Send> KmemCache<T> {
         let (slab, slot) = self.live_slab(obj)?;
         let off = self.geo.obj_offset(slot);
         Ok(slab.frames[off / PAGE] + (off % PAGE) as u64)
+    }
+
+    /// The page frames this cache's slabs hold (for frame-accounting checks).
+    pub fn frames(&self) -> Vec<PhysAddr> {
+        self.node.lock().all_frames().collect()
     }
 
     /// `kmem_cache_shrink`: drains every CPU's array and the shared array back into the
