@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod mmu;
+pub mod nic;
 mod pmem;
 
 use core::cell::{Cell, RefCell};
@@ -58,6 +59,8 @@ pub struct SimHal {
     mmu: SoftMmu,
     patches: RefCell<std::collections::BTreeMap<usize, Vec<u8>>>,
     devices: pmem::SimDevices,
+    /// The machine's Ethernet NICs.
+    pub nics: nic::SimNics,
 }
 
 impl SimHal {
@@ -78,6 +81,7 @@ impl SimHal {
             mmu: SoftMmu::default(),
             patches: RefCell::new(Default::default()),
             devices: pmem::SimDevices::new(&regions),
+            nics: nic::SimNics::default(),
         }
     }
 
@@ -282,5 +286,14 @@ impl Devices for SimHal {
     }
     fn pmem_write(&self, pa: PhysAddr, data: &[u8]) -> Result<(), PmemError> {
         self.devices.pmem_write(pa, data)
+    }
+    fn nic_count(&self) -> u32 {
+        self.nics.count()
+    }
+    fn nic_mac(&self, nic: u32) -> Option<[u8; 6]> {
+        self.nics.mac(nic)
+    }
+    fn nic_transmit(&self, nic: u32, frame: &[u8]) -> bool {
+        self.nics.transmit(nic, frame)
     }
 }

@@ -35,6 +35,10 @@ pub enum ProcNode {
     Iomem,
     /// `/proc/slabinfo`: the kernel's slab caches (`mm/slab_common.c`).
     Slabinfo,
+    /// `/proc/net` (a symlink to `self/net` in Linux; one namespace here, so a directory).
+    NetDir,
+    /// `/proc/net/dev`: device counters.
+    NetDev,
     /// A directory of `/proc/sys`: index of a knob below it and the depth of the directory
     /// in that knob's path (`/proc/sys` itself is depth 0 of any knob).
     SysDir(u32, u32),
@@ -51,7 +55,7 @@ pub enum ProcNode {
 impl ProcNode {
     /// Whether this entry is a directory.
     pub fn is_dir(self) -> bool {
-        matches!(self, ProcNode::Root | ProcNode::PidDir(_) | ProcNode::SysDir(..) | ProcNode::DebugRoot | ProcNode::ProvokeCrash)
+        matches!(self, ProcNode::Root | ProcNode::NetDir | ProcNode::PidDir(_) | ProcNode::SysDir(..) | ProcNode::DebugRoot | ProcNode::ProvokeCrash)
     }
 
     /// procfs permission: `generic_permission` on the entry's mode. `/proc/sys` files use
@@ -81,6 +85,7 @@ impl<H: Hal> Kernel<H> {
                 "version" => ProcNode::Version,
                 "iomem" => ProcNode::Iomem,
                 "slabinfo" => ProcNode::Slabinfo,
+                "net" => ProcNode::NetDir,
                 "sys" if !self.vfs.sysctl.knobs.is_empty() => ProcNode::SysDir(0, 0),
                 _ => {
                     let n: Pid = name.parse().map_err(|_| Errno::ENOENT)?;
@@ -89,6 +94,12 @@ impl<H: Hal> Kernel<H> {
                     }
                     ProcNode::PidDir(n)
                 }
+            },
+            ProcNode::NetDir => match name {
+                "." => dir,
+                ".." => ProcNode::Root,
+                "dev" => ProcNode::NetDev,
+                _ => return Err(Errno::ENOENT),
             },
             ProcNode::PidDir(p) => match name {
                 "." => dir,
@@ -154,6 +165,8 @@ impl<H: Hal> Kernel<H> {
             ProcNode::Version | ProcNode::Iomem => (S_IFREG | 0o444, 0, 0),
             // proc_create("slabinfo", S_IRUSR, …): root only.
             ProcNode::Slabinfo => (S_IFREG | 0o400, 0, 0),
+            ProcNode::NetDir => (S_IFDIR | 0o555, 0, 0),
+            ProcNode::NetDev => (S_IFREG | 0o444, 0, 0),
             ProcNode::SysFile(k) => (S_IFREG | self.vfs.sysctl.knobs.get(k as usize)?.mode, 0, 0),
             // DEBUGFS_DEFAULT_MODE for the root; debugfs_create_dir's 0755; lkdtm's 0644.
             ProcNode::DebugRoot => (S_IFDIR | 0o700, 0, 0),
@@ -175,6 +188,7 @@ impl<H: Hal> Kernel<H> {
             ProcNode::Version => Ok(alloc::format!("Linux version {UTS_RELEASE} (k43@k43) (rustc) {UTS_VERSION}\n").into_bytes()),
             // 4.3 shows the real addresses to every reader.
             ProcNode::Iomem => Ok(self.iomem.iomem_text().into_bytes()),
+            ProcNode::NetDev => Ok(self.net.proc_net_dev().into_bytes()),
             ProcNode::Slabinfo => Ok(alloc::format!("{}\n{}\n", crate::mm::slab::SLABINFO_HEADER, self.files.slabinfo()).into_bytes()),
             ProcNode::SysFile(k) => self.vfs.sysctl.read(k as usize).ok_or(Errno::ENOENT),
             ProcNode::ProvokeCrashDirect => Ok(crate::kernel::lkdtm::available_types()),

@@ -32,6 +32,8 @@ fn proc_ino(p: ProcNode) -> u64 {
         ProcNode::Version => 0xf000_0001,
         ProcNode::Iomem => 0xf000_0002,
         ProcNode::Slabinfo => 0xf000_0003,
+        ProcNode::NetDir => 0xf000_0004,
+        ProcNode::NetDev => 0xf000_0005,
         ProcNode::PidDir(pid) => (pid as u64) << 8,
         ProcNode::Status(pid) => ((pid as u64) << 8) | 1,
         ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,

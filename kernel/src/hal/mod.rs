@@ -226,6 +226,21 @@ pub trait Devices {
     fn pmem_write(&self, _pa: PhysAddr, _data: &[u8]) -> Result<(), PmemError> {
         Err(PmemError::NotPmem)
     }
+    /// Ethernet NICs the platform has (`eth0` is NIC 0). Backends without a network (the
+    /// default) have none. Received frames reach the kernel through
+    /// [`crate::Kernel::netif_receive`], called by the backend's receive path.
+    fn nic_count(&self) -> u32 {
+        0
+    }
+    /// NIC `nic`'s burned-in MAC address, `None` for a NIC that does not exist.
+    fn nic_mac(&self, _nic: u32) -> Option<[u8; 6]> {
+        None
+    }
+    /// Puts one Ethernet frame (no FCS) on NIC `nic`'s wire. Returns `false` if the NIC
+    /// does not exist or its transmit queue is full (the kernel counts a `tx_dropped`).
+    fn nic_transmit(&self, _nic: u32, _frame: &[u8]) -> bool {
+        false
+    }
 }
 
 /// Everything the kernel needs from a platform.

@@ -100,6 +100,8 @@ pub struct Kernel<H: Hal> {
     pub(crate) uaccess_nowait: bool,
     /// userfaultfd contexts and the faults sleeping on them.
     pub(crate) uffd: crate::fs::userfaultfd::UffdState,
+    /// The network namespace: devices (and, as the network issue lands, the stack).
+    pub(crate) net: crate::net::Net,
     /// The mounted filesystems.
     pub vfs: Vfs,
     log: LogBuf,
@@ -119,6 +121,7 @@ impl<H: Hal> Kernel<H> {
     pub fn new(hal: H, config: KernelConfig) -> Kernel<H> {
         let frames = Arc::new(SpinLock::new(FrameAllocator::new(hal.ram_regions())));
         let iomem = crate::mm::memremap::Iomem::new(&hal);
+        let net = crate::net::Net::boot(&hal);
         let now = hal.now_ns() + hal.realtime_offset_ns();
         let mut ram = Ramfs::new(now);
         let proc_mountpoint = ram.create_dir(ROOT_INO, b"proc", 0o555, 0, 0, now);
@@ -146,6 +149,7 @@ impl<H: Hal> Kernel<H> {
             pipes: BTreeMap::new(),
             uffd: Default::default(),
             uaccess_nowait: false,
+            net,
             iomem,
             vfs: Vfs { ram, mounts, sysctl: Sysctl::default() },
             log: LogBuf::default(),

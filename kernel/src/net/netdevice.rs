@@ -1,0 +1,185 @@
+//! Network devices (`struct net_device`, `include/linux/netdevice.h`): the loopback
+//! device and one Ethernet device per NIC the platform reports, with their flags,
+//! addresses and counters.
+//!
+//! Linux creates `lo` at boot (ifindex 1) and each driver's device after it, all down:
+//! user space (`ip link set … up`) brings them up. k43 does the same.
+
+use crate::net::wire::{EthernetAddress, Ipv4Addr, Ipv6Addr};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// `IFF_UP`: administratively up.
+pub const IFF_UP: u32 = 0x1;
+/// `IFF_BROADCAST`: the link has a broadcast address.
+pub const IFF_BROADCAST: u32 = 0x2;
+/// `IFF_LOOPBACK`.
+pub const IFF_LOOPBACK: u32 = 0x8;
+/// `IFF_RUNNING`: operationally up (`netif_running` and carrier).
+pub const IFF_RUNNING: u32 = 0x40;
+/// `IFF_NOARP`: no neighbour resolution on this link.
+pub const IFF_NOARP: u32 = 0x80;
+/// `IFF_MULTICAST`.
+pub const IFF_MULTICAST: u32 = 0x1000;
+/// `IFF_LOWER_UP`: the driver signals carrier.
+pub const IFF_LOWER_UP: u32 = 0x1_0000;
+
+/// `ETH_DATA_LEN`: the Ethernet MTU.
+pub const ETH_DATA_LEN: u32 = 1500;
+/// The loopback MTU of 4.3 (`loopback_setup`: 64 KiB; 4.3 predates the later change to
+/// `LOOPBACK_MTU` 65536 + headroom — both are 65536 in 4.3).
+pub const LOOPBACK_MTU: u32 = 65536;
+
+/// What sits under a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevKind {
+    /// `lo`: what it transmits it receives.
+    Loopback,
+    /// An Ethernet device on the platform's NIC number `nic`.
+    Ether {
+        /// The HAL's NIC number.
+        nic: u32,
+    },
+}
+
+/// `struct rtnl_link_stats64`'s basic counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DevStats {
+    /// Frames received and handed to the protocols.
+    pub rx_packets: u64,
+    /// Their bytes (link header included).
+    pub rx_bytes: u64,
+    /// Frames sent.
+    pub tx_packets: u64,
+    /// Their bytes.
+    pub tx_bytes: u64,
+    /// Frames dropped on receive (device down, unknown EtherType).
+    pub rx_dropped: u64,
+    /// Frames dropped on transmit (device down, queue full).
+    pub tx_dropped: u64,
+}
+
+/// An IPv4 address on a device (`struct in_ifaddr`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InIfAddr {
+    /// `ifa_local`.
+    pub local: Ipv4Addr,
+    /// `ifa_prefixlen`.
+    pub prefixlen: u8,
+    /// `ifa_broadcast` (unspecified when not set).
+    pub broadcast: Ipv4Addr,
+    /// `ifa_scope` (`RT_SCOPE_UNIVERSE` 0, `RT_SCOPE_LINK` 253, `RT_SCOPE_HOST` 254).
+    pub scope: u8,
+}
+
+/// `IFA_F_TENTATIVE`: DAD has not finished.
+pub const IFA_F_TENTATIVE: u32 = 0x40;
+/// `IFA_F_PERMANENT`: configured by hand, not autoconfigured.
+pub const IFA_F_PERMANENT: u32 = 0x80;
+/// `IFA_F_NODAD`: no DAD for this address.
+pub const IFA_F_NODAD: u32 = 0x02;
+/// `IFA_F_DADFAILED`.
+pub const IFA_F_DADFAILED: u32 = 0x08;
+
+/// An IPv6 address on a device (`struct inet6_ifaddr`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inet6IfAddr {
+    /// The address.
+    pub addr: Ipv6Addr,
+    /// Prefix length.
+    pub prefixlen: u8,
+    /// `IFA_F_*`.
+    pub flags: u32,
+}
+
+impl Inet6IfAddr {
+    /// Usable as a source and answered for (not tentative, not failed DAD).
+    pub fn usable(&self) -> bool {
+        self.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
+    }
+}
+
+/// One network device.
+#[derive(Clone, Debug)]
+pub struct NetDevice {
+    /// `dev->ifindex`.
+    pub ifindex: u32,
+    /// `dev->name` (`lo`, `eth0`, …).
+    pub name: String,
+    /// Loopback or Ethernet.
+    pub kind: DevKind,
+    /// `dev->dev_addr` (all zero for `lo`).
+    pub mac: EthernetAddress,
+    /// `dev->mtu`.
+    pub mtu: u32,
+    /// `IFF_*`.
+    pub flags: u32,
+    /// IPv4 addresses, in the order added (the first is the primary).
+    pub addrs4: Vec<InIfAddr>,
+    /// IPv6 addresses, newest first as `ipv6_add_addr` links them.
+    pub addrs6: Vec<Inet6IfAddr>,
+    /// IPv6 multicast groups joined (`ipv6_dev_mc_inc`): all-nodes, and the
+    /// solicited-node group of every address.
+    pub mc6: Vec<Ipv6Addr>,
+    /// Counters.
+    pub stats: DevStats,
+}
+
+impl NetDevice {
+    /// `lo`, down, as `loopback_net_init` registers it.
+    pub fn loopback() -> NetDevice {
+        NetDevice {
+            ifindex: 1,
+            name: "lo".into(),
+            kind: DevKind::Loopback,
+            mac: EthernetAddress::default(),
+            mtu: LOOPBACK_MTU,
+            flags: IFF_LOOPBACK,
+            addrs4: Vec::new(),
+            addrs6: Vec::new(),
+            mc6: Vec::new(),
+            stats: DevStats::default(),
+        }
+    }
+
+    /// `eth<nic>`, down, as `alloc_etherdev` + `register_netdev` leave it.
+    pub fn ethernet(ifindex: u32, nic: u32, mac: [u8; 6]) -> NetDevice {
+        NetDevice {
+            ifindex,
+            name: alloc::format!("eth{nic}"),
+            kind: DevKind::Ether { nic },
+            mac: EthernetAddress(mac),
+            mtu: ETH_DATA_LEN,
+            flags: IFF_BROADCAST | IFF_MULTICAST,
+            addrs4: Vec::new(),
+            addrs6: Vec::new(),
+            mc6: Vec::new(),
+            stats: DevStats::default(),
+        }
+    }
+
+    /// `netif_running` and carrier: frames flow.
+    pub fn is_up(&self) -> bool {
+        self.flags & IFF_UP != 0
+    }
+
+    /// The loopback device.
+    pub fn is_loopback(&self) -> bool {
+        self.kind == DevKind::Loopback
+    }
+
+    /// Whether `a` is one of this device's usable IPv6 addresses.
+    pub fn has_addr6(&self, a: &Ipv6Addr) -> bool {
+        self.addrs6.iter().any(|x| x.addr == *a && x.usable())
+    }
+
+    /// Whether the device listens to IPv6 multicast group `g`.
+    pub fn in_mc6(&self, g: &Ipv6Addr) -> bool {
+        self.mc6.contains(g)
+    }
+
+    /// Whether `a` is one of this device's IPv4 addresses.
+    pub fn has_addr4(&self, a: &Ipv4Addr) -> bool {
+        self.addrs4.iter().any(|x| x.local == *a)
+    }
+}
