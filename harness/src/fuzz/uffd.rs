@@ -124,8 +124,8 @@ struct Target {
     pipe: (u64, u64),
     /// Addresses `mmap` and `brk` returned.
     addrs: Vec<u64>,
-    /// Frames in use before the story (the reaper's and init's, the zero page).
-    baseline: u64,
+    /// Frames outside slab caches and open files before the story (the reaper's and init's, the zero page).
+    baseline: (u64, usize),
     verbose: bool,
 }
 
@@ -141,7 +141,7 @@ impl Target {
         // Map the zero page now (a load of untouched stack), so the baseline includes it.
         let mut b = [0u8; 1];
         k.user_mode_access(reaper, kernel::mm::STACK_TOP - PAGE, &mut b, false).ok()?;
-        let baseline = k.frames_used();
+        let baseline = (k.frames_used() - k.slab_frames(), k.open_files());
         let verbose = std::env::var_os("K43_FUZZ_TRACE").is_some_and(|v| v == "1");
         let mut t = Target { k, reaper, tasks: Vec::new(), fds: Vec::new(), pipe: (0, 0), addrs: Vec::new(), baseline, verbose };
         let p = t.k.create_process(Cred::new(1000, 1000), "faulter", 0).ok()?;
@@ -461,7 +461,8 @@ impl Target {
         assert_eq!(self.live(), Vec::<Pid>::new(), "tasks survived SIGKILL");
         assert_eq!(self.k.uffd_sleepers(), Vec::new(), "sleepers left on userfaults");
         assert_eq!(self.k.uffd_contexts(), 0, "userfaultfd contexts leaked");
-        assert_eq!(self.k.frames_used(), self.baseline, "frames leaked: {} in use, {} before the story", self.k.frames_used(), self.baseline);
+        let now = (self.k.frames_used() - self.k.slab_frames(), self.k.open_files());
+        assert_eq!(now, self.baseline, "frames or files leaked: (frames outside slabs, open files) {now:?}, {:?} before the story", self.baseline);
     }
 }
 

@@ -298,9 +298,21 @@ impl<H: Hal> Kernel<H> {
         self.events.drain(..)
     }
 
-    /// Frames in use (for leak checks).
+    /// Frames in use, slab caches' included (for leak checks).
     pub fn frames_used(&self) -> u64 {
         self.frames.lock().used
+    }
+
+    /// Frames the kernel's slab caches hold. A cache keeps its slabs after the objects are
+    /// freed (until `kmem_cache_shrink`), so a leak check compares `frames_used` minus
+    /// these, and [`Kernel::open_files`] for the objects themselves.
+    pub fn slab_frames(&self) -> u64 {
+        self.files.cache().frames().len() as u64
+    }
+
+    /// Open file descriptions (objects in use in the `filp` cache).
+    pub fn open_files(&self) -> usize {
+        self.files.len()
     }
 }
 
