@@ -489,3 +489,12 @@ fn a_user_mode_fault_outside_every_vma_is_sigsegv() {
     assert_eq!(s.k.took(s.t), Some(TOUCHED));
     assert_eq!(s.k.took(s.t), Some(DIED - kernel::uapi::wait::signaled(kernel::uapi::signal::SIGSEGV, false) as i64));
 }
+
+/// Found by `cargo fuzz run uffd_ops` (fuzz/regressions/uffd-copy-source-userfault.bin):
+/// a UFFDIO_COPY whose source runs into a registered missing page after copying some
+/// pages returned the partial count but left the caller queued on the source's
+/// userfault ("task 3 has a userfault queued but is not asleep in a syscall").
+#[test]
+fn copy_with_a_faulting_source_leaves_nothing_queued() {
+    harness::fuzz::uffd_ops(include_bytes!("../../fuzz/regressions/uffd-copy-source-userfault.bin"));
+}

@@ -475,9 +475,20 @@ impl<H: Hal> Kernel<H> {
                 }
             } else {
                 let mut data = alloc::vec![0u8; PAGE_SIZE as usize];
-                if let Err(e) = self.copy_from_user(pid, src + copied, &mut data) {
-                    err = e.ret();
-                    break;
+                match self.copy_from_user(pid, src + copied, &mut data) {
+                    Ok(()) => {}
+                    // The source page waits on a userfault. Linux sleeps inside the copy
+                    // and carries on after the wakeup; a re-run from the top would find
+                    // the pages already installed (EEXIST), so with pages done the call
+                    // returns them instead of sleeping (`uffd_read` does the same).
+                    Err(Errno::ERESTARTSYS) if copied > 0 => {
+                        self.uffd_forget_task(pid);
+                        break;
+                    }
+                    Err(e) => {
+                        err = e.ret();
+                        break;
+                    }
                 }
                 let Some(pa) = self.frames.lock().alloc() else {
                     err = Errno::ENOMEM.ret();
