@@ -2,10 +2,12 @@
 //! (IPv4/IPv6 input and output, neighbour discovery, routing, UDP sockets) builds on
 //! them.
 
+pub mod fib;
 pub mod inet_frag;
 pub mod ipv4;
 pub mod ipv6;
 pub mod netdevice;
+pub mod snmp;
 pub mod wire;
 
 use crate::hal::Hal;
