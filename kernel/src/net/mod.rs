@@ -2,6 +2,7 @@
 //! (IPv4/IPv6 input and output, neighbour discovery, routing, UDP sockets) builds on
 //! them.
 
+pub mod core;
 pub mod fib;
 pub mod inet_frag;
 pub mod ipv4;
@@ -14,7 +15,7 @@ use crate::hal::Hal;
 use crate::kernel::Kernel;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use core::fmt::Write;
+use ::core::fmt::Write;
 use netdevice::{DevKind, NetDevice};
 
 /// The network namespace (`struct net`): k43 has one per kernel.
