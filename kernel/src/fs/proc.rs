@@ -39,6 +39,12 @@ pub enum ProcNode {
     NetDir,
     /// `/proc/net/dev`: device counters.
     NetDev,
+    /// `/proc/net/snmp`: the IPv4, ICMP, TCP and UDP MIBs.
+    NetSnmp,
+    /// `/proc/net/snmp6`: the IPv6, ICMPv6 and UDPv6 MIBs.
+    NetSnmp6,
+    /// `/proc/net/netstat`: `TcpExt` and `IpExt`.
+    NetNetstat,
     /// A directory of `/proc/sys`: index of a knob below it and the depth of the directory
     /// in that knob's path (`/proc/sys` itself is depth 0 of any knob).
     SysDir(u32, u32),
@@ -99,6 +105,9 @@ impl<H: Hal> Kernel<H> {
                 "." => dir,
                 ".." => ProcNode::Root,
                 "dev" => ProcNode::NetDev,
+                "snmp" => ProcNode::NetSnmp,
+                "snmp6" => ProcNode::NetSnmp6,
+                "netstat" => ProcNode::NetNetstat,
                 _ => return Err(Errno::ENOENT),
             },
             ProcNode::PidDir(p) => match name {
@@ -166,7 +175,7 @@ impl<H: Hal> Kernel<H> {
             // proc_create("slabinfo", S_IRUSR, …): root only.
             ProcNode::Slabinfo => (S_IFREG | 0o400, 0, 0),
             ProcNode::NetDir => (S_IFDIR | 0o555, 0, 0),
-            ProcNode::NetDev => (S_IFREG | 0o444, 0, 0),
+            ProcNode::NetDev | ProcNode::NetSnmp | ProcNode::NetSnmp6 | ProcNode::NetNetstat => (S_IFREG | 0o444, 0, 0),
             ProcNode::SysFile(k) => (S_IFREG | self.vfs.sysctl.knobs.get(k as usize)?.mode, 0, 0),
             // DEBUGFS_DEFAULT_MODE for the root; debugfs_create_dir's 0755; lkdtm's 0644.
             ProcNode::DebugRoot => (S_IFDIR | 0o700, 0, 0),
@@ -189,6 +198,9 @@ impl<H: Hal> Kernel<H> {
             // 4.3 shows the real addresses to every reader.
             ProcNode::Iomem => Ok(self.iomem.iomem_text().into_bytes()),
             ProcNode::NetDev => Ok(self.net.proc_net_dev().into_bytes()),
+            ProcNode::NetSnmp => Ok(crate::net::snmp::snmp_seq_show(&self.net.mib, false, 64).into_bytes()),
+            ProcNode::NetSnmp6 => Ok(crate::net::snmp::snmp6_seq_show(&self.net.mib).into_bytes()),
+            ProcNode::NetNetstat => Ok(crate::net::snmp::netstat_seq_show(&self.net.mib).into_bytes()),
             ProcNode::Slabinfo => Ok(alloc::format!("{}\n{}\n", crate::mm::slab::SLABINFO_HEADER, self.files.slabinfo()).into_bytes()),
             ProcNode::SysFile(k) => self.vfs.sysctl.read(k as usize).ok_or(Errno::ENOENT),
             ProcNode::ProvokeCrashDirect => Ok(crate::kernel::lkdtm::available_types()),

@@ -242,7 +242,7 @@ impl<H: Hal> Kernel<H> {
     }
 
     fn rearm_timer(&self) {
-        self.hal.set_timer(self.sched.timers.keys().next().map(|k| k.0));
+        self.hal.set_timer(self.next_timer());
     }
 
     /// Makes a parked task runnable again: its syscall will run from the top.
@@ -276,7 +276,11 @@ impl<H: Hal> Kernel<H> {
 
     /// The earliest timer deadline, if any task sleeps with a timeout.
     pub fn next_timer(&self) -> Option<u64> {
-        self.sched.timers.keys().next().map(|k| k.0)
+        let task = self.sched.timers.keys().next().map(|k| k.0);
+        match (task, self.net_next_timer()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Fires every timer whose deadline has passed.
@@ -288,6 +292,9 @@ impl<H: Hal> Kernel<H> {
             }
             self.sched.timers.remove(&(deadline, seq));
             self.wake_task(pid);
+        }
+        if self.net_next_timer().is_some_and(|t| t <= now) {
+            self.net_timers();
         }
         self.rearm_timer();
     }

@@ -5,7 +5,7 @@
 //! Linux creates `lo` at boot (ifindex 1) and each driver's device after it, all down:
 //! user space (`ip link set … up`) brings them up. k43 does the same.
 
-use crate::net::wire::{EthernetAddress, Ipv4Addr, Ipv6Addr};
+use crate::net::wire::{EthernetAddress, Ipv4Addr};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -57,6 +57,8 @@ pub struct DevStats {
     pub rx_dropped: u64,
     /// Frames dropped on transmit (device down, queue full).
     pub tx_dropped: u64,
+    /// Frames too short for a link header (`rx_length_errors`, the "frame" column).
+    pub rx_length_errors: u64,
 }
 
 /// An IPv4 address on a device (`struct in_ifaddr`).
@@ -70,33 +72,6 @@ pub struct InIfAddr {
     pub broadcast: Ipv4Addr,
     /// `ifa_scope` (`RT_SCOPE_UNIVERSE` 0, `RT_SCOPE_LINK` 253, `RT_SCOPE_HOST` 254).
     pub scope: u8,
-}
-
-/// `IFA_F_TENTATIVE`: DAD has not finished.
-pub const IFA_F_TENTATIVE: u32 = 0x40;
-/// `IFA_F_PERMANENT`: configured by hand, not autoconfigured.
-pub const IFA_F_PERMANENT: u32 = 0x80;
-/// `IFA_F_NODAD`: no DAD for this address.
-pub const IFA_F_NODAD: u32 = 0x02;
-/// `IFA_F_DADFAILED`.
-pub const IFA_F_DADFAILED: u32 = 0x08;
-
-/// An IPv6 address on a device (`struct inet6_ifaddr`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Inet6IfAddr {
-    /// The address.
-    pub addr: Ipv6Addr,
-    /// Prefix length.
-    pub prefixlen: u8,
-    /// `IFA_F_*`.
-    pub flags: u32,
-}
-
-impl Inet6IfAddr {
-    /// Usable as a source and answered for (not tentative, not failed DAD).
-    pub fn usable(&self) -> bool {
-        self.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
-    }
 }
 
 /// One network device.
@@ -114,13 +89,9 @@ pub struct NetDevice {
     pub mtu: u32,
     /// `IFF_*`.
     pub flags: u32,
-    /// IPv4 addresses, in the order added (the first is the primary).
+    /// IPv4 addresses, in the order added (the first is the primary). IPv6 addresses
+    /// live in the device's `Inet6Dev` (`net::core::addrconf`).
     pub addrs4: Vec<InIfAddr>,
-    /// IPv6 addresses, newest first as `ipv6_add_addr` links them.
-    pub addrs6: Vec<Inet6IfAddr>,
-    /// IPv6 multicast groups joined (`ipv6_dev_mc_inc`): all-nodes, and the
-    /// solicited-node group of every address.
-    pub mc6: Vec<Ipv6Addr>,
     /// Counters.
     pub stats: DevStats,
 }
@@ -136,8 +107,6 @@ impl NetDevice {
             mtu: LOOPBACK_MTU,
             flags: IFF_LOOPBACK,
             addrs4: Vec::new(),
-            addrs6: Vec::new(),
-            mc6: Vec::new(),
             stats: DevStats::default(),
         }
     }
@@ -152,8 +121,6 @@ impl NetDevice {
             mtu: ETH_DATA_LEN,
             flags: IFF_BROADCAST | IFF_MULTICAST,
             addrs4: Vec::new(),
-            addrs6: Vec::new(),
-            mc6: Vec::new(),
             stats: DevStats::default(),
         }
     }
@@ -166,16 +133,6 @@ impl NetDevice {
     /// The loopback device.
     pub fn is_loopback(&self) -> bool {
         self.kind == DevKind::Loopback
-    }
-
-    /// Whether `a` is one of this device's usable IPv6 addresses.
-    pub fn has_addr6(&self, a: &Ipv6Addr) -> bool {
-        self.addrs6.iter().any(|x| x.addr == *a && x.usable())
-    }
-
-    /// Whether the device listens to IPv6 multicast group `g`.
-    pub fn in_mc6(&self, g: &Ipv6Addr) -> bool {
-        self.mc6.contains(g)
     }
 
     /// Whether `a` is one of this device's IPv4 addresses.

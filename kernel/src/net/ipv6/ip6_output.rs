@@ -1,0 +1,141 @@
+//! IPv6 output (`net/ipv6/ip6_output.c`, `route.c`'s output lookup): route a locally
+//! built packet, count it, and hand it to its neighbour (`ip6_finish_output2`), which
+//! transmits at once, or queues it while Neighbour Discovery resolves the next hop.
+
+use crate::hal::Hal;
+use crate::kernel::Kernel;
+use crate::net::core::neigh_key::{NeighInit, NeighPacket};
+use crate::net::core::neighbour::Resolve;
+use crate::net::fib::Flow;
+use crate::net::skbuff::SkBuff;
+use crate::net::snmp::PoBase;
+use crate::net::wire::ethernet::EtherType;
+use crate::net::wire::{checksum, ipv6, EthernetAddress, Ipv6Addr};
+use crate::uapi::Errno;
+use alloc::vec;
+
+/// `skb->truesize` of a packet in k43's accounting (the same model as reassembly's).
+fn truesize(len: usize) -> usize {
+    crate::net::inet_frag::frag_truesize(len)
+}
+
+impl NeighPacket<Ipv6Addr> for SkBuff {
+    fn truesize(&self) -> usize {
+        truesize(self.len())
+    }
+    fn source(&self) -> Option<Ipv6Addr> {
+        let d = self.data();
+        let b: [u8; 16] = d.get(8..24)?.try_into().ok()?;
+        Some(Ipv6Addr::from(b))
+    }
+}
+
+/// What a locally generated packet needs besides its payload.
+#[derive(Clone, Copy, Debug)]
+pub struct Ip6Out {
+    /// Source address.
+    pub saddr: Ipv6Addr,
+    /// Destination address.
+    pub daddr: Ipv6Addr,
+    /// Next header of the payload.
+    pub proto: u8,
+    /// Hop limit.
+    pub hop_limit: u8,
+    /// Traffic class.
+    pub tclass: u8,
+    /// Flow label (20 bits).
+    pub flowlabel: u32,
+}
+
+impl<H: Hal> Kernel<H> {
+    /// `ip6_route_output` reduced to what k43 uses: the output device and next hop for
+    /// `daddr` (the gateway, or `daddr` itself on a connected route). `oif` pins the
+    /// device (a socket bound to it, a reply leaving by the receiving interface); for a
+    /// link-local or multicast destination the lookup is strict about it
+    /// (`RT6_LOOKUP_F_IFACE`). A destination that is one of our addresses leaves by `lo`.
+    pub(crate) fn ip6_route_output(&self, daddr: &Ipv6Addr, oif: u32) -> Result<(u32, Ipv6Addr), Errno> {
+        let mut fl = Flow::output(*daddr).oif(oif);
+        if oif != 0 && (daddr.is_multicast() || super::addrconf::scope_of(daddr) <= 2) {
+            fl = fl.strict();
+        }
+        let res = self.net.fib6.lookup(&fl).map_err(|e| e.errno)?;
+        let r = res.route;
+        Ok((r.oif, r.gateway.unwrap_or(*daddr)))
+    }
+
+    /// The automatic flow label of 4.3 (`ip6_make_flowlabel` with `auto_flowlabels` 1 and
+    /// `flowlabel_state_ranges` 1): the low 20 bits of a flow hash, bit 19 set. (4.3 means
+    /// to rotate the hash first but drops `rol32`'s result.) The hash is jhash over the
+    /// addresses and protocol with the namespace's secret, standing in for the flow
+    /// dissector's hash, whose secret is random per boot anyway.
+    pub(crate) fn ip6_flowlabel(&self, saddr: &Ipv6Addr, daddr: &Ipv6Addr, proto: u8) -> u32 {
+        let fold = |a: &Ipv6Addr| a.octets().chunks(4).fold(0u32, |h, w| h ^ u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+        let h = crate::net::inet_frag::jhash_3words(fold(saddr), fold(daddr), u32::from(proto), self.net.flow_secret);
+        // `(__force __be32)hash & IPV6_FLOWLABEL_MASK`: the host-order hash's bytes read
+        // in network order, so the label comes from its first three bytes in memory.
+        let wire = u32::from_be_bytes(h.to_le_bytes());
+        (wire & 0x000f_ffff) | 0x0008_0000
+    }
+
+    /// Builds an IPv6 packet around `payload` and sends it out of `oif` towards
+    /// `nexthop` (`ip6_local_out` → `ip6_finish_output2`); counts `OutRequests` and
+    /// the octets.
+    pub(crate) fn ip6_send(&mut self, o: Ip6Out, payload: &[u8], oif: u32, nexthop: Ipv6Addr) {
+        let mut skb = SkBuff::alloc(ipv6::HEADER_LEN + payload.len());
+        {
+            let mut p = ipv6::Packet::new_unchecked(skb.data_mut());
+            ipv6::Repr {
+                src_addr: o.saddr,
+                dst_addr: o.daddr,
+                next_header: o.proto,
+                payload_len: payload.len(),
+                hop_limit: o.hop_limit,
+                traffic_class: o.tclass,
+                flow_label: o.flowlabel,
+            }
+            .emit(&mut p);
+            p.payload_mut().copy_from_slice(payload);
+        }
+        skb.dev = oif;
+        let len = skb.len() as u64;
+        let multicast = o.daddr.is_multicast();
+        // IPSTATS_MIB_OUT (OutRequests, OutOctets); multicast also OUTMCAST.
+        let net = &mut self.net;
+        net.mib.ip6_upd_po(net.dev_snmp6.get_mut(&oif), PoBase::Out, len);
+        if multicast {
+            net.mib.ip6_upd_po(net.dev_snmp6.get_mut(&oif), PoBase::OutMcast, len);
+        }
+        self.ip6_finish_output2(skb, nexthop);
+    }
+
+    /// `ip6_finish_output2`: `lo` needs no neighbour; multicast maps to its group MAC;
+    /// unicast goes through the neighbour entry of `nexthop`.
+    pub(crate) fn ip6_finish_output2(&mut self, skb: SkBuff, nexthop: Ipv6Addr) {
+        let Some(dev) = self.net.devices.get(&skb.dev) else { return };
+        if dev.is_loopback() {
+            self.dev_queue_xmit(skb, EthernetAddress::default(), EtherType::IPV6.0);
+            return;
+        }
+        let now = self.hal.now_ns();
+        let ifindex = skb.dev;
+        match self.net.nd.resolve(ifindex, &nexthop, skb, NeighInit::for_key(&nexthop), now) {
+            Resolve::Send(skb, mac) => self.dev_queue_xmit(skb, mac, EtherType::IPV6.0),
+            Resolve::Queued { solicit, .. } => {
+                if let Some(s) = solicit {
+                    self.ndisc_solicit(s);
+                }
+            }
+            Resolve::Dropped(_) | Resolve::NoNeigh(..) => {}
+        }
+    }
+}
+
+/// The upper-layer checksum of `msg` (ICMPv6, UDP) between `src` and `dst`.
+pub fn upper_checksum(src: &Ipv6Addr, dst: &Ipv6Addr, proto: u8, msg: &[u8]) -> u16 {
+    checksum::fold(checksum::combine(&[checksum::pseudo_header_v6(src, dst, proto, msg.len() as u32), checksum::sum(msg)]))
+}
+
+/// A zeroed buffer of `n` bytes (message bodies are built in place).
+pub(crate) fn zeroed(n: usize) -> alloc::vec::Vec<u8> {
+    vec![0; n]
+}
