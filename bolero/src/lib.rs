@@ -34,4 +34,9 @@ mod tests {
     fn uffd_ops() {
         bolero::check!().for_each(|data: &[u8]| harness::fuzz::uffd_ops(data));
     }
+
+    #[test]
+    fn packet() {
+        bolero::check!().for_each(|data: &[u8]| harness::fuzz::packet(data));
+    }
 }

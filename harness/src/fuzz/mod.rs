@@ -10,6 +10,8 @@ use kernel::{Kernel, KernelConfig};
 
 mod ptrace;
 pub use ptrace::ptrace_sequence;
+mod packet;
+pub use packet::packet;
 mod uffd;
 pub use uffd::uffd_ops;
 

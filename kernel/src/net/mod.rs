@@ -73,6 +73,13 @@ pub struct Net {
     pub seeded: bool,
 }
 
+impl<H: Hal> crate::kernel::Kernel<H> {
+    /// The network namespace, read-only (for tests, fuzz targets and tools).
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+}
+
 impl Net {
     /// `lo` and one Ethernet device per platform NIC, registered in that order and all
     /// down, as at the end of Linux's boot. No randomness is drawn yet: see

@@ -131,6 +131,12 @@ impl Ip6Frags {
         Ip6Frags { frags: InetFrags::new(NetnsFrags::ipv6(), IP6_FRAG_QSIZE, rnd) }
     }
 
+    /// Memory charged by the queues now (every CPU's counter summed) and
+    /// `ip6frag_high_thresh`.
+    pub fn mem(&self) -> (i64, i64) {
+        (self.frags.nf.mem.sum(), self.frags.nf.high_thresh)
+    }
+
     /// The namespace's memory and its `ip6frag_*` sysctls.
     pub fn netns_frags(&mut self) -> &mut NetnsFrags {
         &mut self.frags.nf
