@@ -215,3 +215,73 @@ fn frames_for_others_and_short_frames_are_dropped() {
     assert!(h.inject(&t).is_empty());
     assert_eq!(h.snmp6("Ip6InTruncatedPkts"), 1);
 }
+
+/// A router with two NICs: forwarding off drops (InAddrErrors); on, it decrements the hop
+/// limit and forwards unchanged otherwise, answers hop limit 1 with Time Exceeded from
+/// the address facing the sender, a link-local source with Destination Unreachable
+/// code 2, and a packet over the output MTU with Packet Too Big (never fragments).
+#[test]
+fn router_forwards_and_sends_its_errors() {
+    let hal = SimHal::new(SimConfig { seed: 3, ram_bytes: 16 << 20, cpus: 1 });
+    hal.nics.add(OUR_MAC);
+    hal.nics.add([0x52, 0x54, 0x00, 0x12, 0x34, 0x57]);
+    let mut h = Host { k: Kernel::new(hal, KernelConfig::default()) };
+    for i in 1..=3 {
+        h.k.dev_open(i).unwrap();
+    }
+    h.k.inet6_addr_add(2, a("2001:db8:1::1"), 64, 0).unwrap();
+    h.k.inet6_addr_add(3, a("2001:db8:2::1"), 64, 0).unwrap();
+    h.run_for(3_000_000_000);
+    h.k.hal.nics.take_transmitted(1);
+    let (src, dst) = (a("2001:db8:1::2"), a("2001:db8:2::9"));
+    // Learn the sender on eth0 and the receiver on eth1 (NS with SLLA options).
+    let learn = |h: &mut Host, nic: u32, peer: Ipv6Addr, ours: Ipv6Addr, mac: EthernetAddress| {
+        let sn = a(&format!("ff02::1:ff00:{:x}", ours.octets()[15]));
+        let ns = icmp(peer, sn, &icmpv6::Repr::Ndisc(ndisc::Repr::NeighborSolicit { target: ours, lladdr: Some(mac) }));
+        let mut f = frame(peer, sn, ip_proto::ICMPV6, 255, &ns);
+        f[6..12].copy_from_slice(&mac.0);
+        h.k.netif_receive(nic, &f);
+        h.k.hal.nics.take_transmitted(0);
+        h.k.hal.nics.take_transmitted(1);
+    };
+    learn(&mut h, 0, src, a("2001:db8:1::1"), PEER_MAC);
+    let far_mac = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
+    learn(&mut h, 1, dst, a("2001:db8:2::1"), far_mac);
+
+    let f = frame(src, dst, 253, 9, b"forward me");
+    // Forwarding off: a host drops it.
+    assert!(h.inject(&f).is_empty() && h.k.hal.nics.take_transmitted(1).is_empty());
+    assert_eq!(h.snmp6("Ip6InAddrErrors"), 1);
+    let idx = h.k.vfs.sysctl.find("net/ipv6/conf/all/forwarding").unwrap();
+    h.k.vfs.sysctl.write(idx, b"1\n").unwrap();
+    h.k.netif_receive(0, &f);
+    let out = h.k.hal.nics.take_transmitted(1);
+    assert_eq!(out.len(), 1);
+    assert_eq!(&out[0][0..6], &far_mac.0);
+    let mut expect = f[14..].to_vec();
+    expect[7] = 8;
+    assert_eq!(&out[0][14..], &expect[..], "only the hop limit changes");
+    assert_eq!(h.snmp6("Ip6OutForwDatagrams"), 1);
+
+    // Hop limit 1: Time Exceeded back to the sender, from eth0's address.
+    let out = h.inject(&frame(src, dst, 253, 1, b"x"));
+    let (_, ip, msg) = parse(&out[0]);
+    assert_eq!((ip.src_addr, ip.dst_addr), (a("2001:db8:1::1"), src));
+    assert_eq!((msg[0], msg[1]), (3, 0));
+
+    // A link-local source cannot be forwarded: code 2 (the sender learned first).
+    let ll = a("fe80::5054:ff:fe12:3456");
+    let ns = icmp(a("fe80::1"), a("ff02::1:ff12:3456"), &icmpv6::Repr::Ndisc(ndisc::Repr::NeighborSolicit { target: ll, lladdr: Some(PEER_MAC) }));
+    h.inject(&frame(a("fe80::1"), a("ff02::1:ff12:3456"), ip_proto::ICMPV6, 255, &ns));
+    let out = h.inject(&frame(a("fe80::1"), dst, 253, 64, b"x"));
+    let (_, _, msg) = parse(&out[0]);
+    assert_eq!((msg[0], msg[1]), (1, 2));
+
+    // Larger than eth1's 1500-byte MTU: Packet Too Big with MTU 1500, 1280 bytes long.
+    let big = vec![0u8; 1600];
+    let out = h.inject(&frame(src, dst, 253, 64, &big));
+    let (_, ip, msg) = parse(&out[0]);
+    assert_eq!((msg[0], u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]])), (2, 1500));
+    assert_eq!(40 + msg.len(), 1280);
+    assert_eq!(ip.dst_addr, src);
+}

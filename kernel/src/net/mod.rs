@@ -63,8 +63,6 @@ pub struct Net {
     pub peers6: InetPeerBase<Ipv6Addr>,
     /// IPv6 fragment reassembly queues.
     pub frags6: ipv6::reassembly::Ip6Frags,
-    /// `net.ipv6.conf.all.forwarding`.
-    pub ipv6_forwarding: bool,
     /// The secret of the automatic flow-label hash (`hashrnd`, drawn once).
     pub flow_secret: u32,
     /// Frames `lo` transmitted, waiting to be received (`softnet_data.input_pkt_queue`).
@@ -111,7 +109,6 @@ impl Net {
             icmp_sysctl: IcmpSysctl::new(),
             peers6: InetPeerBase::default(),
             frags6: ipv6::reassembly::Ip6Frags::new(0),
-            ipv6_forwarding: false,
             flow_secret: 0,
             backlog: VecDeque::new(),
             seeded: false,
@@ -227,7 +224,6 @@ mod tests {
             icmp_sysctl: IcmpSysctl::new(),
             peers6: InetPeerBase::default(),
             frags6: ipv6::reassembly::Ip6Frags::new(3),
-            ipv6_forwarding: false,
             flow_secret: 4,
             backlog: VecDeque::new(),
             seeded: true,

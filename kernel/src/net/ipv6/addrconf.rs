@@ -106,7 +106,7 @@ impl<H: Hal> Kernel<H> {
         if *group == ALL_NODES || *group == ALL_NODES_IFLOCAL {
             return true;
         }
-        if self.net.ipv6_forwarding && *group == ALL_ROUTERS {
+        if self.ipv6_forwarding() && *group == ALL_ROUTERS {
             return true;
         }
         self.net.idev6.get(&ifindex).is_some_and(|i| i.addrs().iter().any(|a| solicited_node(&a.addr) == *group))

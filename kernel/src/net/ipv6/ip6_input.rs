@@ -82,7 +82,7 @@ impl<H: Hal> Kernel<H> {
 
     /// `ip6_rcv_finish`: the input route. Multicast is delivered if the device listens;
     /// a local address (any device: the weak host model) is delivered; a route to
-    /// elsewhere forwards, which a host does not (`InAddrErrors`); no route, an
+    /// elsewhere forwards (a host drops it: `InAddrErrors`); no route, an
     /// `unreachable` or a `prohibit` route answer Destination Unreachable code 0 / 0 / 1;
     /// a `blackhole` drops.
     fn ip6_rcv_finish(&mut self, pkt: Vec<u8>, iif: u32, pkt_type: PacketType, thoff: usize, nhoff: usize) {
@@ -96,12 +96,10 @@ impl<H: Hal> Kernel<H> {
             }
             return;
         }
-        let res = self.net.fib6.lookup(&Flow::input(daddr, saddr, iif)).map(|r| r.route.rtype).map_err(|e| e.errno);
+        let res = self.net.fib6.lookup(&Flow::input(daddr, saddr, iif)).map(|r| (r.route.rtype, r.route.oif, r.route.gateway.unwrap_or(daddr))).map_err(|e| e.errno);
         match res {
-            Ok(RouteType::Local) => self.ip6_input_finish(pkt, iif, pkt_type, true, thoff, nhoff),
-            Ok(_) if !self.net.ipv6_forwarding => self.ip6_count(iif, IpStats::InAddrErrors),
-            // Forwarding (ip6_forward) lands with the router half of the network issue.
-            Ok(_) => self.ip6_count(iif, IpStats::InAddrErrors),
+            Ok((RouteType::Local, ..)) => self.ip6_input_finish(pkt, iif, pkt_type, true, thoff, nhoff),
+            Ok((_, oif, nexthop)) => self.ip6_forward(pkt, iif, pkt_type, oif, nexthop, false),
             Err(Errno::EINVAL) => {}
             Err(e) => {
                 let code = if e == Errno::EACCES { dst_unreach::ADMIN_PROHIBITED } else { dst_unreach::NO_ROUTE };

@@ -6,6 +6,7 @@
 
 pub mod addrconf;
 pub mod icmp;
+pub mod ip6_forward;
 pub mod ip6_fragment;
 pub mod ip6_input;
 pub mod ip6_output;

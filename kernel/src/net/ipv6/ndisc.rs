@@ -116,7 +116,7 @@ impl<H: Hal> Kernel<H> {
             // addresses only.
             return;
         }
-        let router = if self.net.ipv6_forwarding { NA_ROUTER } else { 0 };
+        let router = if self.ipv6_forwarding() { NA_ROUTER } else { 0 };
         if dad {
             self.ndisc_send_na(ifindex, crate::net::ipv6::addrconf::ALL_NODES, target, router | NA_OVERRIDE, true);
             return;
