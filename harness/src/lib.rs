@@ -12,6 +12,7 @@ extern crate std;
 
 pub mod captext;
 pub mod exec;
+pub mod frames;
 pub mod programs;
 pub mod runner;
 pub mod scn;

@@ -11,8 +11,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hal_sim::{SimConfig, SimHal};
-use kernel::net::wire::ethernet::{self, EtherType};
-use kernel::net::wire::{icmpv6, ip_proto, ipv6, ndisc, EthernetAddress, Ipv6Addr};
+use kernel::net::wire::{icmpv6, ip_proto, ndisc, EthernetAddress, Ipv6Addr};
 use kernel::{Kernel, KernelConfig};
 use std::hint::black_box;
 use std::time::Duration;
@@ -25,19 +24,10 @@ fn a(s: &str) -> Ipv6Addr {
 }
 
 fn frame(smac: EthernetAddress, dmac: EthernetAddress, src: Ipv6Addr, dst: Ipv6Addr, nh: u8, hop: u8, payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![0u8; 14 + 40 + payload.len()];
-    ethernet::Repr { src: smac, dst: dmac, ethertype: EtherType::IPV6 }.emit(&mut ethernet::Packet::new_unchecked(&mut f[..]));
-    let mut p = ipv6::Packet::new_unchecked(&mut f[14..]);
-    ipv6::Repr { src_addr: src, dst_addr: dst, next_header: nh, payload_len: payload.len(), hop_limit: hop, traffic_class: 0, flow_label: 0 }.emit(&mut p);
-    p.payload_mut().copy_from_slice(payload);
-    f
+    harness::frames::eth_ipv6(smac, dmac, src, dst, nh, hop, 0, payload)
 }
 
-fn icmp(src: Ipv6Addr, dst: Ipv6Addr, r: &icmpv6::Repr<'_>) -> Vec<u8> {
-    let mut m = vec![0u8; r.buffer_len()];
-    r.emit(&src, &dst, &mut icmpv6::Packet::new_unchecked(&mut m[..]));
-    m
-}
+use harness::frames::icmpv6 as icmp;
 
 /// The peer's NS (teaches both stacks its MAC) and a 56-byte-payload Echo Request
 /// (ping's default size).

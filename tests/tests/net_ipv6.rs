@@ -8,6 +8,7 @@ use kernel::hal::Clock;
 use kernel::net::wire::ethernet::{self, EtherType};
 use kernel::net::wire::{icmpv6, ip_proto, ipv6, ndisc, EthernetAddress, Ipv6Addr};
 use kernel::{Kernel, KernelConfig};
+use harness::frames::icmpv6 as icmp;
 
 const OUR_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
@@ -58,22 +59,12 @@ impl Host {
     }
 }
 
-/// Builds an Ethernet + IPv6 frame to us.
+/// An Ethernet + IPv6 frame from the peer to us (or to `dst`'s group MAC).
 fn frame(src: Ipv6Addr, dst: Ipv6Addr, nh: u8, hop: u8, payload: &[u8]) -> Vec<u8> {
     let dmac = if dst.is_multicast() { EthernetAddress::from_ipv6_multicast(&dst) } else { EthernetAddress(OUR_MAC) };
-    let mut f = vec![0u8; 14 + 40 + payload.len()];
-    ethernet::Repr { src: PEER_MAC, dst: dmac, ethertype: EtherType::IPV6 }.emit(&mut ethernet::Packet::new_unchecked(&mut f[..]));
-    let mut p = ipv6::Packet::new_unchecked(&mut f[14..]);
-    ipv6::Repr { src_addr: src, dst_addr: dst, next_header: nh, payload_len: payload.len(), hop_limit: hop, traffic_class: 0, flow_label: 0 }.emit(&mut p);
-    p.payload_mut().copy_from_slice(payload);
-    f
+    harness::frames::eth_ipv6(PEER_MAC, dmac, src, dst, nh, hop, 0, payload)
 }
 
-fn icmp(src: Ipv6Addr, dst: Ipv6Addr, r: &icmpv6::Repr<'_>) -> Vec<u8> {
-    let mut m = vec![0u8; r.buffer_len()];
-    r.emit(&src, &dst, &mut icmpv6::Packet::new_unchecked(&mut m[..]));
-    m
-}
 
 /// An emitted frame, parsed: (dst MAC, IPv6 header repr, upper-layer bytes). Panics if
 /// it does not re-parse or its ICMPv6 checksum is wrong.

@@ -29,6 +29,7 @@ use kernel::hal::Clock;
 use kernel::net::wire::ethernet::{self, EtherType};
 use kernel::net::wire::{icmpv6, ip_proto, ipv6, ndisc, EthernetAddress, Ipv6Addr};
 use kernel::{Kernel, KernelConfig};
+use crate::frames::icmpv6 as icmp;
 
 const OUR_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
@@ -146,22 +147,10 @@ impl Target {
     }
 }
 
-/// Ethernet + IPv6 frame.
-#[allow(clippy::too_many_arguments)]
 fn frame(smac: EthernetAddress, dmac: EthernetAddress, src: Ipv6Addr, dst: Ipv6Addr, nh: u8, hop: u8, tclass: u8, payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![0u8; 14 + 40 + payload.len()];
-    ethernet::Repr { src: smac, dst: dmac, ethertype: EtherType::IPV6 }.emit(&mut ethernet::Packet::new_unchecked(&mut f[..]));
-    let mut p = ipv6::Packet::new_unchecked(&mut f[14..]);
-    ipv6::Repr { src_addr: src, dst_addr: dst, next_header: nh, payload_len: payload.len(), hop_limit: hop, traffic_class: tclass, flow_label: 0 }.emit(&mut p);
-    p.payload_mut().copy_from_slice(payload);
-    f
+    crate::frames::eth_ipv6(smac, dmac, src, dst, nh, hop, tclass, payload)
 }
 
-fn icmp(src: Ipv6Addr, dst: Ipv6Addr, r: &icmpv6::Repr<'_>) -> Vec<u8> {
-    let mut m = vec![0u8; r.buffer_len()];
-    r.emit(&src, &dst, &mut icmpv6::Packet::new_unchecked(&mut m[..]));
-    m
-}
 
 fn udp(src: Ipv6Addr, dst: Ipv6Addr, port: u16, data: &[u8], good: bool) -> Vec<u8> {
     let mut u = vec![0u8; 8 + data.len()];
