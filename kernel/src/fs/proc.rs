@@ -45,6 +45,8 @@ pub enum ProcNode {
     NetSnmp6,
     /// `/proc/net/netstat`: `TcpExt` and `IpExt`.
     NetNetstat,
+    /// `/proc/net/arp`: the ARP table (`arp_seq_show`).
+    NetArp,
     /// A directory of `/proc/sys`: index of a knob below it and the depth of the directory
     /// in that knob's path (`/proc/sys` itself is depth 0 of any knob).
     SysDir(u32, u32),
@@ -108,6 +110,7 @@ impl<H: Hal> Kernel<H> {
                 "snmp" => ProcNode::NetSnmp,
                 "snmp6" => ProcNode::NetSnmp6,
                 "netstat" => ProcNode::NetNetstat,
+                "arp" => ProcNode::NetArp,
                 _ => return Err(Errno::ENOENT),
             },
             ProcNode::PidDir(p) => match name {
@@ -175,7 +178,7 @@ impl<H: Hal> Kernel<H> {
             // proc_create("slabinfo", S_IRUSR, …): root only.
             ProcNode::Slabinfo => (S_IFREG | 0o400, 0, 0),
             ProcNode::NetDir => (S_IFDIR | 0o555, 0, 0),
-            ProcNode::NetDev | ProcNode::NetSnmp | ProcNode::NetSnmp6 | ProcNode::NetNetstat => (S_IFREG | 0o444, 0, 0),
+            ProcNode::NetDev | ProcNode::NetSnmp | ProcNode::NetSnmp6 | ProcNode::NetNetstat | ProcNode::NetArp => (S_IFREG | 0o444, 0, 0),
             ProcNode::SysFile(k) => (S_IFREG | self.vfs.sysctl.knobs.get(k as usize)?.mode, 0, 0),
             // DEBUGFS_DEFAULT_MODE for the root; debugfs_create_dir's 0755; lkdtm's 0644.
             ProcNode::DebugRoot => (S_IFDIR | 0o700, 0, 0),
@@ -201,6 +204,7 @@ impl<H: Hal> Kernel<H> {
             ProcNode::NetSnmp => Ok(crate::net::snmp::snmp_seq_show(&self.net.mib, false, 64).into_bytes()),
             ProcNode::NetSnmp6 => Ok(crate::net::snmp::snmp6_seq_show(&self.net.mib).into_bytes()),
             ProcNode::NetNetstat => Ok(crate::net::snmp::netstat_seq_show(&self.net.mib).into_bytes()),
+            ProcNode::NetArp => Ok(self.net.proc_net_arp().into_bytes()),
             ProcNode::Slabinfo => Ok(alloc::format!("{}\n{}\n", crate::mm::slab::SLABINFO_HEADER, self.files.slabinfo()).into_bytes()),
             ProcNode::SysFile(k) => self.vfs.sysctl.read(k as usize).ok_or(Errno::ENOENT),
             ProcNode::ProvokeCrashDirect => Ok(crate::kernel::lkdtm::available_types()),

@@ -37,6 +37,7 @@ fn proc_ino(p: ProcNode) -> u64 {
         ProcNode::NetSnmp => 0xf000_0006,
         ProcNode::NetSnmp6 => 0xf000_0007,
         ProcNode::NetNetstat => 0xf000_0008,
+        ProcNode::NetArp => 0xf000_0009,
         ProcNode::PidDir(pid) => (pid as u64) << 8,
         ProcNode::Status(pid) => ((pid as u64) << 8) | 1,
         ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,

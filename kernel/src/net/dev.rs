@@ -46,10 +46,11 @@ pub fn eth_type_trans(dev_mac: EthernetAddress, skb: &mut SkBuff) -> Option<u16>
 }
 
 impl<H: Hal> Kernel<H> {
-    /// `ip link set dev DEV up` (`dev_open`): up and running; IPv6 configures the link
-    /// (`addrconf_notify(NETDEV_UP)`: the link-local address and its DAD, the
-    /// `fe80::/64` and `ff00::/8` routes; `lo` gets `::1`). `ENODEV` for no such device;
-    /// opening an open device does nothing.
+    /// `ip link set dev DEV up` (`dev_open`): up and running; IPv4 adds its addresses'
+    /// routes (`lo` gets 127.0.0.1/8, as `inetdev_event(NETDEV_UP)` does); IPv6
+    /// configures the link (`addrconf_notify(NETDEV_UP)`: the link-local address and its
+    /// DAD, the `fe80::/64` and `ff00::/8` routes; `lo` gets `::1`). `ENODEV` for no such
+    /// device; opening an open device does nothing.
     pub fn dev_open(&mut self, ifindex: u32) -> Result<(), Errno> {
         self.net.seed_once(&self.hal);
         let dev = self.net.devices.get_mut(&ifindex).ok_or(Errno::ENODEV)?;
@@ -57,6 +58,7 @@ impl<H: Hal> Kernel<H> {
             return Ok(());
         }
         dev.flags |= IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+        self.inetdev_up(ifindex);
         self.addrconf_dev_up(ifindex);
         self.net_run_backlog();
         Ok(())
@@ -88,8 +90,9 @@ impl<H: Hal> Kernel<H> {
         dev.stats.rx_bytes += len;
         match EtherType(proto) {
             EtherType::IPV6 => self.ipv6_rcv(skb),
+            EtherType::IPV4 => self.ip_rcv(skb),
+            EtherType::ARP => self.arp_rcv(skb),
             _ if proto < ETH_P_802_3_MIN => dev.stats.rx_dropped += 1,
-            // IPv4 and ARP join with the IPv4 half of the stack.
             _ => dev.stats.rx_dropped += 1,
         }
     }
@@ -138,11 +141,13 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// Runs the network timers that are due: DAD, neighbour probes and state changes,
-    /// reassembly timeouts.
+    /// IPv4 reassembly timeouts.
     pub fn net_timers(&mut self) {
         let now = self.hal.now_ns();
         self.addrconf_timers(now);
         self.ndisc_timers(now);
+        self.arp_timers(now);
+        self.ip_frag_timers(now);
         self.net_run_backlog();
     }
 
@@ -156,6 +161,7 @@ impl<H: Hal> Kernel<H> {
         // The table's periodic GC is not a reason to wake an idle machine: only entries
         // with timers (or queued packets) are.
         let nd = (!self.net.nd.is_empty()).then(|| self.net.nd.next_deadline());
-        [dad, nd].into_iter().flatten().min()
+        let arp = (!self.net.arp.is_empty()).then(|| self.net.arp.next_deadline());
+        [dad, nd, arp, self.net.frags4.next_expiry()].into_iter().flatten().min()
     }
 }

@@ -1,8 +1,6 @@
-//! Networking (`net/`): wire formats, devices, the IPv6 stack's receive and transmit
-//! paths with neighbour discovery and ICMPv6, routing tables, fragment reassembly, MIB
-//! counters. The IPv4 half (ARP, `ip_rcv`, ICMPv4) has its wire formats, FIB and
-//! reassembly here but is not wired to devices yet: IPv4 and ARP frames are dropped
-//! (`rx_dropped`).
+//! Networking (`net/`): wire formats, devices, the IPv4 and IPv6 stacks' receive and
+//! transmit paths with ARP and neighbour discovery, ICMP and ICMPv6, routing tables,
+//! fragment reassembly, MIB counters.
 //!
 //! One network namespace per kernel ([`Net`]). Frames enter through
 //! [`Kernel::netif_receive`] (a NIC's receive path) and run to completion, as Linux's
@@ -29,7 +27,7 @@ use crate::net::core::ratelimit::{IcmpGlobal, IcmpSysctl};
 use crate::net::fib::{Fib4, Fib6};
 use crate::net::skbuff::SkBuff;
 use crate::net::snmp::{Ipv6DevStat, NetnsMib};
-use crate::net::wire::Ipv6Addr;
+use crate::net::wire::{Ipv4Addr, Ipv6Addr};
 use ::core::fmt::Write;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
@@ -55,6 +53,17 @@ pub struct Net {
     pub fib6: Fib6,
     /// The neighbour discovery table.
     pub nd: NeighTable<Ipv6Addr, SkBuff>,
+    /// The ARP table (`arp_tbl`).
+    pub arp: NeighTable<Ipv4Addr, SkBuff>,
+    /// IPv4 sysctls (`net.ipv4.ip_forward`, `icmp_echo_ignore_*`, …).
+    pub ipv4: ipv4::Ipv4Sysctl,
+    /// Per-destination ICMPv4 rate-limit state and `ip_error`'s per-source buckets
+    /// (`net->ipv4.peers`), keyed by (address, VRF master).
+    pub peers4: InetPeerBase<(Ipv4Addr, u32)>,
+    /// IPv4 fragment reassembly queues.
+    pub frags4: ipv4::ip_fragment::IpFrags,
+    /// The IPv4 Identification generator (`ip_idents`).
+    pub ip_idents: ipv4::ip_output::IpIdents,
     /// `icmp_global`, shared by ICMPv4 and ICMPv6.
     pub icmp_global: IcmpGlobal,
     /// `net.ipv4.icmp_*` rate-limit sysctls.
@@ -105,6 +114,11 @@ impl Net {
             fib4: Fib4::new(),
             fib6: Fib6::new(),
             nd: NeighTable::nd(0, 0),
+            arp: NeighTable::arp(0, 0),
+            ipv4: ipv4::Ipv4Sysctl::new(),
+            peers4: InetPeerBase::default(),
+            frags4: ipv4::ip_fragment::IpFrags::new(0),
+            ip_idents: ipv4::ip_output::IpIdents::new(0),
             icmp_global: IcmpGlobal::new(),
             icmp_sysctl: IcmpSysctl::new(),
             peers6: InetPeerBase::default(),
@@ -132,6 +146,11 @@ impl Net {
         for d in self.devices.values() {
             self.idev6.insert(d.ifindex, Inet6Dev::new(d.mac, d.flags, false, hal.next_u64()));
         }
+        // IPv4's secrets are drawn after IPv6's, so IPv6 sees the same draws as before
+        // IPv4 was wired.
+        self.arp = NeighTable::arp(now, hal.next_u64());
+        self.frags4 = ipv4::ip_fragment::IpFrags::new(hal.next_u64() as u32);
+        self.ip_idents = ipv4::ip_output::IpIdents::new(hal.next_u64());
     }
 
     /// The device on platform NIC `nic`.
@@ -220,6 +239,11 @@ mod tests {
             fib4: Fib4::new(),
             fib6: Fib6::new(),
             nd: NeighTable::nd(0, 2),
+            arp: NeighTable::arp(0, 2),
+            ipv4: ipv4::Ipv4Sysctl::new(),
+            peers4: InetPeerBase::default(),
+            frags4: ipv4::ip_fragment::IpFrags::new(3),
+            ip_idents: ipv4::ip_output::IpIdents::new(5),
             icmp_global: IcmpGlobal::new(),
             icmp_sysctl: IcmpSysctl::new(),
             peers6: InetPeerBase::default(),

@@ -72,7 +72,34 @@ pub struct InIfAddr {
     pub broadcast: Ipv4Addr,
     /// `ifa_scope` (`RT_SCOPE_UNIVERSE` 0, `RT_SCOPE_LINK` 253, `RT_SCOPE_HOST` 254).
     pub scope: u8,
+    /// `ifa_flags` (`IFA_F_SECONDARY`, `IFA_F_PERMANENT`).
+    pub flags: u32,
 }
+
+impl InIfAddr {
+    /// `ifa_mask` as a host-order integer (`inet_make_mask`).
+    pub fn mask(&self) -> u32 {
+        match self.prefixlen {
+            0 => 0,
+            p => u32::MAX << (32 - u32::from(p.min(32))),
+        }
+    }
+
+    /// `inet_ifa_match`: `a` is in this address's subnet.
+    pub fn matches(&self, a: &Ipv4Addr) -> bool {
+        (u32::from(*a) ^ u32::from(self.local)) & self.mask() == 0
+    }
+
+    /// Not a secondary address (`for_primary_ifa`).
+    pub fn is_primary(&self) -> bool {
+        self.flags & IFA_F_SECONDARY == 0
+    }
+}
+
+/// `IFA_F_SECONDARY`: another address of the same subnet came first.
+pub const IFA_F_SECONDARY: u32 = 0x01;
+/// `IFA_F_PERMANENT`: no lifetime (`set_ifa_lifetime` with infinite times).
+pub const IFA_F_PERMANENT: u32 = 0x80;
 
 /// One network device.
 #[derive(Clone, Debug)]
