@@ -1,5 +1,7 @@
 //! The `packet` fuzz target: arbitrary sequences of frames into one host configured by a
-//! small fixed setup, checking what comes back out.
+//! small fixed setup, checking what comes back out. IPv4 and ARP have their own steps
+//! (`10.0.0.1/24` on `eth0`, the peer `10.0.0.2` learned from its ARP request); their
+//! output is checked below too (`check_ipv4`, ARP sender and size).
 //!
 //! Setup: one NIC (`eth0`, 52:54:00:12:34:56) and `lo` up, `2001:db8::1/64` on `eth0`,
 //! DAD finished, the peer `2001:db8::2` (02:00:00:00:00:01) learned from its Neighbour
@@ -27,7 +29,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use hal_sim::{SimConfig, SimHal};
 use kernel::hal::Clock;
 use kernel::net::wire::ethernet::{self, EtherType};
-use kernel::net::wire::{icmpv6, ip_proto, ipv6, ndisc, EthernetAddress, Ipv6Addr};
+use kernel::net::wire::{arp, icmpv6, ip_proto, ipv4, ipv6, ndisc, EthernetAddress, Ipv4Addr, Ipv6Addr};
 use kernel::{Kernel, KernelConfig};
 use crate::frames::icmpv6 as icmp;
 
@@ -80,9 +82,19 @@ enum Body {
     Unknown { nh: u8 },
 }
 
+/// An IPv4 payload shape.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Body4 {
+    Echo { code: u8, ident: u16 },
+    Udp { port: u16 },
+    Other { proto: u8 },
+}
+
 /// One step of an input.
 #[derive(Arbitrary, Debug)]
 enum Step {
+    V4 { to_us: bool, from_peer: bool, broadcast: bool, ttl: u8, options: Vec<u8>, frag: u16, body: Body4, data_len: u8, mutate: Vec<(u16, u8)> },
+    Arp { request: bool, target_us: bool, sender: u8 },
     Frame { dst: Dst, src: Src, hop_limit: u8, tclass: u8, body: Body, data_len: u8, mutate: Vec<(u16, u8)>, broadcast_mac: bool },
     Raw(Vec<u8>),
     Pause { ms: u16 },
@@ -91,6 +103,7 @@ enum Step {
 struct Target {
     k: Kernel<SimHal>,
     ours: Vec<Ipv6Addr>,
+    ours4: Vec<Ipv4Addr>,
     verbose: bool,
 }
 
@@ -102,12 +115,15 @@ impl Target {
         k.dev_open(1).ok()?;
         k.dev_open(2).ok()?;
         k.inet6_addr_add(2, addr("2001:db8::1"), 64, 0).ok()?;
-        let mut t = Target { k, ours: vec![addr("2001:db8::1"), addr("fe80::5054:ff:fe12:3456"), Ipv6Addr::LOCALHOST], verbose: std::env::var_os("K43_FUZZ_TRACE").is_some_and(|v| v == "1") };
+        let mut t = Target { k, ours4: Vec::new(), ours: vec![addr("2001:db8::1"), addr("fe80::5054:ff:fe12:3456"), Ipv6Addr::LOCALHOST], verbose: std::env::var_os("K43_FUZZ_TRACE").is_some_and(|v| v == "1") };
         t.pause(3_000);
         let ns = icmp(addr("2001:db8::2"), addr("ff02::1:ff00:1"), &icmpv6::Repr::Ndisc(ndisc::Repr::NeighborSolicit { target: addr("2001:db8::1"), lladdr: Some(PEER_MAC) }));
         let f = frame(PEER_MAC, EthernetAddress::from_ipv6_multicast(&addr("ff02::1:ff00:1")), addr("2001:db8::2"), addr("ff02::1:ff00:1"), ip_proto::ICMPV6, 255, 0, &ns);
         t.k.netif_receive(0, &f);
+        t.k.inet_addr_add(2, V4_US, 24).ok()?;
+        t.k.netif_receive(0, &arp_frame(true, V4_US, V4_PEER));
         t.k.hal.nics.take_transmitted(0);
+        t.ours4 = vec![V4_US, Ipv4Addr::new(127, 0, 0, 1)];
         Some(t)
     }
 
@@ -136,7 +152,7 @@ impl Target {
             if self.verbose {
                 std::eprintln!("out: {out:02x?}");
             }
-            check_frame(&out, &self.ours, input);
+            check_frame(&out, &self.ours, &self.ours4, input);
         }
         if let Err(e) = self.k.check_invariants() {
             panic!("invariant broken: {e}");
@@ -245,10 +261,22 @@ fn inner_with_header(q: &[u8]) -> Vec<u8> {
 }
 
 /// The output invariants of one emitted frame (module doc).
-fn check_frame(out: &[u8], ours: &[Ipv6Addr], input: Option<&[u8]>) {
+fn check_frame(out: &[u8], ours: &[Ipv6Addr], ours4: &[Ipv4Addr], input: Option<&[u8]>) {
     let e = ethernet::Packet::new_checked(out).expect("emitted frame has an Ethernet header");
     assert_eq!(e.src_addr(), EthernetAddress(OUR_MAC), "source MAC");
-    assert_eq!(e.ethertype(), EtherType::IPV6, "k43 emits IPv6 only so far");
+    match e.ethertype() {
+        EtherType::IPV6 => {}
+        EtherType::IPV4 => return check_ipv4(e.payload(), ours4),
+        EtherType::ARP => {
+            let p = arp::Packet::new_checked(e.payload()).expect("emitted ARP re-parses");
+            let r = arp::Repr::parse(&p).expect("emitted ARP repr");
+            assert_eq!(out.len(), 42, "ARP frames are not padded on virtual links");
+            assert_eq!(r.sender_hw_addr, EthernetAddress(OUR_MAC));
+            assert!(ours4.contains(&r.sender_ip_addr), "ARP from {} is not ours", r.sender_ip_addr);
+            return;
+        }
+        t => panic!("emitted EtherType {:#06x}", t.0),
+    }
     let p = ipv6::Packet::new_checked(e.payload()).expect("emitted packet re-parses");
     let r = ipv6::Repr::parse(&p).expect("emitted IPv6 header");
     assert!(ours.contains(&r.src_addr) || r.src_addr.is_unspecified(), "source {} is not ours", r.src_addr);
@@ -294,6 +322,98 @@ fn check_frame(out: &[u8], ours: &[Ipv6Addr], input: Option<&[u8]>) {
     }
 }
 
+const V4_US: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const V4_PEER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+/// An ARP request (`request`) or reply from the peer about `target`.
+fn arp_frame(request: bool, target: Ipv4Addr, sender: Ipv4Addr) -> Vec<u8> {
+    let mut f = vec![0u8; 42];
+    let dmac = if request { EthernetAddress::BROADCAST } else { EthernetAddress(OUR_MAC) };
+    ethernet::Repr { src: PEER_MAC, dst: dmac, ethertype: EtherType::ARP }.emit(&mut ethernet::Packet::new_unchecked(&mut f[..]));
+    let op = if request { arp::Operation::Request } else { arp::Operation::Reply };
+    let tha = if request { EthernetAddress::default() } else { EthernetAddress(OUR_MAC) };
+    arp::Repr { operation: op, sender_hw_addr: PEER_MAC, sender_ip_addr: sender, target_hw_addr: tha, target_ip_addr: target }.emit(&mut arp::Packet::new_unchecked(&mut f[14..]));
+    f
+}
+
+/// An IPv4 frame from the step's description (options padded to a multiple of 4 and
+/// cut at 40 bytes; the header checksum is right before any mutation).
+#[allow(clippy::too_many_arguments)]
+fn v4_frame(to_us: bool, from_peer: bool, broadcast: bool, ttl: u8, options: &[u8], frag: u16, body: Body4, data_len: u8) -> Vec<u8> {
+    let dst = if broadcast { Ipv4Addr::new(10, 0, 0, 255) } else if to_us { V4_US } else { Ipv4Addr::new(10, 9, 9, 9) };
+    let src = if from_peer { V4_PEER } else { Ipv4Addr::new(10, 0, 0, 3) };
+    let data: Vec<u8> = (0..data_len).collect();
+    let (proto, payload) = match body {
+        Body4::Echo { code, ident } => {
+            let mut m = vec![8, code & 1, 0, 0];
+            m.extend_from_slice(&ident.to_be_bytes());
+            m.extend_from_slice(&[0, 1]);
+            m.extend_from_slice(&data);
+            let c = kernel::net::wire::checksum::checksum(&m);
+            m[2..4].copy_from_slice(&c.to_be_bytes());
+            (ip_proto::ICMP, m)
+        }
+        Body4::Udp { port } => {
+            let mut u = vec![0x9c, 0x40, (port >> 8) as u8, port as u8, 0, (8 + data.len()) as u8, 0, 0];
+            u.extend_from_slice(&data);
+            (ip_proto::UDP, u)
+        }
+        Body4::Other { proto } => (proto, data),
+    };
+    let mut opts: Vec<u8> = options.iter().copied().take(40).collect();
+    while opts.len() % 4 != 0 {
+        opts.push(0);
+    }
+    let hl = 20 + opts.len();
+    let total = hl + payload.len();
+    let mut ip = vec![0u8; total];
+    ip[0] = 0x40 | (hl / 4) as u8;
+    ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+    ip[6..8].copy_from_slice(&(frag & 0x3fff).to_be_bytes());
+    ip[8] = ttl;
+    ip[9] = proto;
+    ip[12..16].copy_from_slice(&src.octets());
+    ip[16..20].copy_from_slice(&dst.octets());
+    ip[20..hl].copy_from_slice(&opts);
+    let c = kernel::net::wire::checksum::checksum(&ip[..hl]);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    ip[hl..].copy_from_slice(&payload);
+    let dmac = if broadcast { EthernetAddress::BROADCAST } else { EthernetAddress(OUR_MAC) };
+    let mut f = vec![0u8; 14];
+    ethernet::Repr { src: PEER_MAC, dst: dmac, ethertype: EtherType::IPV4 }.emit(&mut ethernet::Packet::new_unchecked(&mut f[..]));
+    f.extend_from_slice(&ip);
+    f
+}
+
+/// The output invariants of an emitted IPv4 packet: it re-parses with a good header
+/// checksum, comes from one of our addresses, and an ICMP message in it has a good
+/// checksum and is never an error about an ICMP error (4.3's error types).
+fn check_ipv4(pkt: &[u8], ours4: &[Ipv4Addr]) {
+    let p = ipv4::Packet::new_checked(pkt).expect("emitted IPv4 re-parses");
+    let r = ipv4::Repr::parse(&p).expect("emitted IPv4 header checksum");
+    assert!(ours4.contains(&r.src), "IPv4 source {} is not ours", r.src);
+    if r.protocol != ip_proto::ICMP || r.frag_offset != 0 {
+        return;
+    }
+    let msg = p.payload();
+    if r.more_frags {
+        return;
+    }
+    assert_eq!(kernel::net::wire::checksum::checksum(msg), 0, "emitted ICMP checksum");
+    let Some(&t) = msg.first() else { panic!("empty ICMP message") };
+    if matches!(t, 3 | 4 | 5 | 11 | 12) {
+        assert!(!r.dst.is_broadcast() && !r.dst.is_multicast(), "ICMP error to {}", r.dst);
+        let quote = &msg[8..];
+        if quote.len() >= 20 && quote[9] == ip_proto::ICMP {
+            let ihl = usize::from(quote[0] & 0x0f) * 4;
+            let off = u16::from_be_bytes([quote[6], quote[7]]) & 0x1fff;
+            if let Some(&qt) = quote.get(ihl) {
+                assert!(off != 0 || !matches!(qt, 1..=7 | 9..=12), "ICMP error about ICMP error type {qt}");
+            }
+        }
+    }
+}
+
 /// The `packet` target body.
 pub fn packet(data: &[u8]) {
     let Some(mut t) = Target::new() else { return };
@@ -313,6 +433,20 @@ pub fn packet(data: &[u8]) {
                     }
                 }
                 t.inject(&f);
+            }
+            Step::V4 { to_us, from_peer, broadcast, ttl, options, frag, body, data_len, mutate } => {
+                let mut f = v4_frame(to_us, from_peer, broadcast, ttl, &options, frag, body, data_len);
+                for (at, x) in mutate.into_iter().take(4) {
+                    let i = usize::from(at) % f.len().max(1);
+                    if let Some(b) = f.get_mut(i) {
+                        *b ^= x;
+                    }
+                }
+                t.inject(&f);
+            }
+            Step::Arp { request, target_us, sender } => {
+                let target = if target_us { V4_US } else { Ipv4Addr::new(10, 0, 0, 7) };
+                t.inject(&arp_frame(request, target, Ipv4Addr::new(10, 0, 0, sender)));
             }
             Step::Raw(bytes) => t.inject(&bytes),
             Step::Pause { ms } => {
