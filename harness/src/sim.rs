@@ -60,3 +60,15 @@ pub fn run_source(path: &str, src: &str, seed: u64, tracing: bool) -> Result<Out
     let scn = scn::parse(src).map_err(|d| ParseFailure { rendered: d.render(path, src) })?;
     Ok(runner::run(&scn, SimFactory { seed }, tracing))
 }
+
+/// Moves `k`'s virtual clock `ns` forward, firing every kernel timer (tasks' and the
+/// network's) at its deadline on the way, as an idle simulated machine would.
+pub fn run_timers_for(k: &mut kernel::Kernel<SimHal>, ns: u64) {
+    use kernel::hal::Clock;
+    let end = k.hal.now_ns().saturating_add(ns);
+    while let Some(t) = k.next_timer().filter(|&t| t <= end) {
+        k.hal.advance_to(t);
+        k.run_timers();
+    }
+    k.hal.advance_to(end);
+}

@@ -6,7 +6,6 @@
 
 use hal_sim::{SimConfig, SimHal};
 use kernel::fs::proc::ProcNode;
-use kernel::hal::Clock;
 use kernel::net::wire::arp::{self, Operation};
 use kernel::net::wire::ethernet::{self, EtherType};
 use kernel::net::wire::{checksum, icmpv4, ip_proto, ipv4, udp, EthernetAddress, Ipv4Addr};
@@ -45,12 +44,7 @@ impl Host {
 
     /// Runs timers until none is due within `ns` of now; returns the IPv4/ARP frames sent.
     fn run_for(&mut self, ns: u64) -> Vec<Vec<u8>> {
-        let end = self.k.hal.now_ns() + ns;
-        while let Some(t) = self.k.next_timer().filter(|&t| t <= end) {
-            self.k.hal.advance_to(t);
-            self.k.run_timers();
-        }
-        self.k.hal.advance_to(end);
+        harness::sim::run_timers_for(&mut self.k, ns);
         self.sent()
     }
 

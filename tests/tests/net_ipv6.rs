@@ -4,7 +4,6 @@
 //! the MIB counters they move. Every emitted frame is re-parsed and its checksum checked.
 
 use hal_sim::{SimConfig, SimHal};
-use kernel::hal::Clock;
 use kernel::net::wire::ethernet::{self, EtherType};
 use kernel::net::wire::{icmpv6, ip_proto, ipv6, ndisc, EthernetAddress, Ipv6Addr};
 use kernel::{Kernel, KernelConfig};
@@ -35,12 +34,7 @@ impl Host {
 
     /// Runs timers until none is due within `ns` of now; returns the frames sent.
     fn run_for(&mut self, ns: u64) -> Vec<Vec<u8>> {
-        let end = self.k.hal.now_ns() + ns;
-        while let Some(t) = self.k.next_timer().filter(|&t| t <= end) {
-            self.k.hal.advance_to(t);
-            self.k.run_timers();
-        }
-        self.k.hal.advance_to(end);
+        harness::sim::run_timers_for(&mut self.k, ns);
         self.sent()
     }
 

@@ -27,7 +27,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use arbitrary::{Arbitrary, Unstructured};
 use hal_sim::{SimConfig, SimHal};
-use kernel::hal::Clock;
 use kernel::net::wire::ethernet::{self, EtherType};
 use kernel::net::wire::{arp, icmpv6, ip_proto, ipv4, ipv6, ndisc, EthernetAddress, Ipv4Addr, Ipv6Addr};
 use kernel::{Kernel, KernelConfig};
@@ -128,17 +127,7 @@ impl Target {
     }
 
     fn pause(&mut self, ms: u64) {
-        let end = self.k.hal.now_ns() + ms * 1_000_000;
-        for _ in 0..1000 {
-            match self.k.next_timer() {
-                Some(t) if t <= end => {
-                    self.k.hal.advance_to(t);
-                    self.k.run_timers();
-                }
-                _ => break,
-            }
-        }
-        self.k.hal.advance_to(end);
+        crate::sim::run_timers_for(&mut self.k, ms * 1_000_000);
     }
 
     /// Sends `f` in and checks everything that came out.
