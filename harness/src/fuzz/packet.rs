@@ -28,7 +28,7 @@ use alloc::vec::Vec;
 use arbitrary::{Arbitrary, Unstructured};
 use hal_sim::{SimConfig, SimHal};
 use kernel::net::wire::ethernet::{self, EtherType};
-use kernel::net::wire::{arp, icmpv6, ip_proto, ipv4, ipv6, ndisc, EthernetAddress, Ipv4Addr, Ipv6Addr};
+use kernel::net::wire::{arp, icmpv4, icmpv6, ip_proto, ipv4, ipv6, ndisc, EthernetAddress, Ipv4Addr, Ipv6Addr};
 use kernel::{Kernel, KernelConfig};
 use crate::frames::icmpv6 as icmp;
 
@@ -390,14 +390,14 @@ fn check_ipv4(pkt: &[u8], ours4: &[Ipv4Addr]) {
     }
     assert_eq!(kernel::net::wire::checksum::checksum(msg), 0, "emitted ICMP checksum");
     let Some(&t) = msg.first() else { panic!("empty ICMP message") };
-    if matches!(t, 3 | 4 | 5 | 11 | 12) {
+    if icmpv4::is_error(t) {
         assert!(!r.dst.is_broadcast() && !r.dst.is_multicast(), "ICMP error to {}", r.dst);
         let quote = &msg[8..];
         if quote.len() >= 20 && quote[9] == ip_proto::ICMP {
             let ihl = usize::from(quote[0] & 0x0f) * 4;
             let off = u16::from_be_bytes([quote[6], quote[7]]) & 0x1fff;
             if let Some(&qt) = quote.get(ihl) {
-                assert!(off != 0 || !matches!(qt, 1..=7 | 9..=12), "ICMP error about ICMP error type {qt}");
+                assert!(off != 0 || !icmpv4::is_error(qt), "ICMP error about ICMP error type {qt}");
             }
         }
     }

@@ -29,12 +29,6 @@ const IPTOS_PREC_INTERNETCONTROL: u8 = 0xc0;
 /// RFC 1812's limit on an ICMP error datagram.
 const ICMP_ERROR_MAX: usize = 576;
 
-/// `icmp_pointers[type].error`: 4.3 marks the reserved types 1, 2, 6 and 7 and the
-/// router messages 9 and 10 as errors too, so none of them is answered with an error.
-pub const fn icmp_pointer_is_error(t: u8) -> bool {
-    matches!(t, 1..=7 | 9..=12)
-}
-
 /// What `icmp_send` and `icmp_reply` read from the invoking datagram's skb besides its
 /// bytes: how it arrived, its route's flags, and its compiled options.
 #[derive(Clone, Debug)]
@@ -174,16 +168,16 @@ impl<H: Hal> Kernel<H> {
             return;
         }
         let ihl = ip.header_len();
-        if icmp_pointer_is_error(t) && ip.protocol() == ip_proto::ICMP {
+        if icmpv4::is_error(t) && ip.protocol() == ip_proto::ICMP {
             match invoking.get(ihl) {
-                Some(&it) if it <= NR_ICMP_TYPES && !icmp_pointer_is_error(it) => {}
+                Some(&it) if it <= NR_ICMP_TYPES && !icmpv4::is_error(it) => {}
                 _ => return,
             }
         }
         let (isrc, idst, itos) = (ip.src_addr(), ip.dst_addr(), ip.tos());
         // icmp_errors_use_inbound_ifaddr 0: our address if it was to us, else routing's.
         let saddr = if ctx.local { idst } else { Ipv4Addr::UNSPECIFIED };
-        let tos = if icmp_pointer_is_error(t) { (itos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL } else { itos };
+        let tos = if icmpv4::is_error(t) { (itos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL } else { itos };
         let hdr = invoking.get(..ihl).unwrap_or(&[]);
         let is_unicast = |a: Ipv4Addr| self.net.fib4.addr_type(a) == RouteType::Unicast;
         let Some(opts) = ip_options_echo(&ctx.opts, hdr, &is_unicast) else { return };

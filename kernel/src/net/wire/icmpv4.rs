@@ -96,13 +96,14 @@ pub mod time_exceeded {
     pub const FRAG_TIME: u8 = 1;
 }
 
-/// Whether `msg_type` is an error message in Linux's `icmp_pointers` table: Destination
-/// Unreachable, Source Quench, Redirect, Time Exceeded, Parameter Problem. `icmp_send`
+/// Whether `msg_type` is an error message in Linux 4.3's `icmp_pointers` table:
+/// Destination Unreachable, Source Quench, Redirect, Time Exceeded, Parameter Problem,
+/// and also the reserved types 1, 2, 6, 7 and the router messages 9 and 10. `icmp_send`
 /// will not answer one with an error (RFC 1122 §3.2.2); note that it also refuses types
 /// above [`NR_ICMP_TYPES`] ("assume any unknown ICMP type is an error"), which this
 /// table lookup does not cover.
 pub const fn is_error(msg_type: u8) -> bool {
-    matches!(msg_type, 3 | 4 | 5 | 11 | 12)
+    matches!(msg_type, 1..=7 | 9..=12)
 }
 
 mod field {
@@ -510,7 +511,7 @@ mod tests {
     #[test]
     fn error_classification() {
         let errors: alloc::vec::Vec<u8> = (0..=NR_ICMP_TYPES).filter(|&t| is_error(t)).collect();
-        assert_eq!(errors, [3, 4, 5, 11, 12]);
+        assert_eq!(errors, [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12]);
         assert!(!is_error(msg_type::ECHO) && !is_error(msg_type::TIMESTAMP_REPLY));
     }
 
