@@ -91,14 +91,14 @@ impl<H: Hal> Kernel<H> {
         let Ok(p) = ndisc::Packet::new_checked(msg) else { return };
         let Ok(repr) = ndisc::Repr::parse(&p) else { return };
         match repr {
-            ndisc::Repr::NeighborSolicit { target, lladdr } => self.ndisc_recv_ns(ifindex, pkt_type, saddr, daddr, target, lladdr),
+            ndisc::Repr::NeighborSolicit { target, lladdr } => self.ndisc_recv_ns(ifindex, saddr, daddr, target, lladdr),
             ndisc::Repr::NeighborAdvert { flags, target, lladdr } => self.ndisc_recv_na(ifindex, pkt_type, daddr, flags, target, lladdr),
             _ => {}
         }
     }
 
     /// `ndisc_recv_ns` (§5.4).
-    fn ndisc_recv_ns(&mut self, ifindex: u32, pkt_type: PacketType, saddr: Ipv6Addr, daddr: Ipv6Addr, target: Ipv6Addr, lladdr: Option<EthernetAddress>) {
+    fn ndisc_recv_ns(&mut self, ifindex: u32, saddr: Ipv6Addr, daddr: Ipv6Addr, target: Ipv6Addr, lladdr: Option<EthernetAddress>) {
         let dad = saddr.is_unspecified();
         // A DAD probe goes to the solicited-node group and carries no SLLA option.
         if dad && (lladdr.is_some() || !(daddr.is_multicast() && daddr.octets()[..13] == solicited_node(&target).octets()[..13])) {
@@ -131,7 +131,6 @@ impl<H: Hal> Kernel<H> {
                 }
             }
         }
-        let _ = pkt_type;
         let flags = router | NA_SOLICITED | if mcast { NA_OVERRIDE } else { 0 };
         self.ndisc_send_na(ifindex, saddr, target, flags, mcast);
     }
