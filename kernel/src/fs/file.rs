@@ -151,6 +151,7 @@ impl<H: Hal> Kernel<H> {
             Node::Userfaultfd(c) => self.uffd_release(c),
             Node::Ram(ino) => self.maybe_evict(ino),
             Node::Proc(_) => {}
+            Node::Socket(s) => self.sock_release(s),
         }
     }
 

@@ -46,6 +46,11 @@ impl<H: Hal> Kernel<H> {
         let (node, pos) = (f.node, f.pos);
         match (node, cmd) {
             (Node::Userfaultfd(c), _) => self.uffd_ioctl(pid, c, cmd, arg),
+            (Node::Socket(s), FIONREAD) => {
+                let n = self.sock_inq(s);
+                self.copy_to_user(pid, arg, &n.to_le_bytes())?;
+                Ok(0)
+            }
             (Node::Pipe(p), FIONREAD) => {
                 let n: usize = self.pipes.get(&p).map(|p| p.bufs.iter().map(|b| b.data.len() - b.offset).sum()).unwrap_or(0);
                 self.copy_to_user(pid, arg, &(n as i32).to_le_bytes())?;

@@ -36,6 +36,8 @@ pub enum Node {
     Pipe(PipeId),
     /// A userfaultfd context (`[userfaultfd]` anonymous inode).
     Userfaultfd(crate::fs::userfaultfd::UffdId),
+    /// A socket (`sockfs` inode): k43's are UDP.
+    Socket(crate::net::socket::SockId),
 }
 
 /// Permission bits `inode_permission` is asked for.

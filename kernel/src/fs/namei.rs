@@ -64,7 +64,7 @@ fn is_dir_node<H: Hal>(k: &Kernel<H>, n: Node) -> bool {
     match n {
         Node::Ram(ino) => k.vfs.ram.get(ino).is_some_and(|i| matches!(i.data, InodeData::Dir { .. })),
         Node::Proc(p) => p.is_dir(),
-        Node::Pipe(_) | Node::Userfaultfd(_) => false,
+        Node::Pipe(_) | Node::Userfaultfd(_) | Node::Socket(_) => false,
     }
 }
 
@@ -97,7 +97,7 @@ impl<H: Hal> Kernel<H> {
                 let (mode, uid, gid) = self.proc_attr(p).ok_or(Errno::ENOENT)?;
                 p.permission(cred, mode, uid, gid, mask)
             }
-            Node::Pipe(_) | Node::Userfaultfd(_) => Ok(()),
+            Node::Pipe(_) | Node::Userfaultfd(_) | Node::Socket(_) => Ok(()),
         }
     }
 
@@ -124,7 +124,7 @@ impl<H: Hal> Kernel<H> {
                 Ok(Node::Ram(self.vfs.ram.lookup(mp, b"..").unwrap_or(ROOT_INO)))
             }
             Node::Proc(p) => self.proc_lookup(pid, p, name),
-            Node::Pipe(_) | Node::Userfaultfd(_) => Err(Errno::ENOTDIR),
+            Node::Pipe(_) | Node::Userfaultfd(_) | Node::Socket(_) => Err(Errno::ENOTDIR),
         }
     }
 

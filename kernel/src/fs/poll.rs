@@ -89,6 +89,7 @@ impl<H: Hal> Kernel<H> {
                 (mask, Some(pipe.wait))
             }
             Node::Userfaultfd(c) => self.uffd_poll(c, f.flags & O_NONBLOCK != 0),
+            Node::Socket(s) => self.sock_poll(s),
             Node::Ram(_) | Node::Proc(_) => (DEFAULT_POLLMASK, None),
         }
     }

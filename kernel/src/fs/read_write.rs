@@ -34,6 +34,7 @@ impl<H: Hal> Kernel<H> {
         }
         let data = match f.node {
             Node::Userfaultfd(c) => return self.uffd_read(pid, c, f.flags & O_NONBLOCK != 0, buf, count),
+            Node::Socket(s) => return self.sock_read(pid, s, f.flags, buf, count),
             Node::Pipe(p) => {
                 let done = self.restart_state(pid).unwrap_or(0) as usize;
                 let mut tmp = vec![0u8; (count - done.min(count)).min(super::pipe::PIPE_SIZE)];
@@ -106,6 +107,7 @@ impl<H: Hal> Kernel<H> {
         match f.node {
             // No write method: EINVAL (the file is O_RDWR in 4.3).
             Node::Userfaultfd(_) => Err(Errno::EINVAL.into()),
+            Node::Socket(s) => self.sock_write(pid, s, buf, count),
             Node::Pipe(p) => {
                 let data = self.read_user(pid, buf, count)?;
                 let restart = self.restart_state(pid);
@@ -197,7 +199,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EBADF.into());
         }
         let size = match f.node {
-            Node::Pipe(_) => return Err(Errno::ESPIPE.into()),
+            Node::Pipe(_) | Node::Socket(_) => return Err(Errno::ESPIPE.into()),
             // noop_llseek: the position does not move.
             Node::Userfaultfd(_) => return Ok(f.pos as i64),
             Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::EBADF)?.data {

@@ -16,6 +16,8 @@ pub const PROC_DEV: u64 = 0x0000_0004;
 pub const DEBUGFS_DEV: u64 = 0x0000_0007;
 /// `st_dev` of pipefs.
 pub const PIPEFS_DEV: u64 = 0x0000_000a;
+/// `st_dev` of sockfs (mounted right after pipefs at boot).
+pub const SOCKFS_DEV: u64 = 0x0000_0008;
 /// `anon_inodefs` (k43's numbering, fixed at boot like the others).
 pub const ANON_INODE_DEV: u64 = 0x0000_0009;
 /// The one inode every anonymous-inode file shares.
@@ -89,6 +91,11 @@ impl<H: Hal> Kernel<H> {
                 let p = self.pipes.get(&id).ok_or(Errno::EBADF)?;
                 let t = split_ns(boot_real);
                 Kstat { dev: PIPEFS_DEV, ino: p.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: p.uid, gid: p.gid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t }
+            }
+            // sockfs: S_IFSOCK | 0777, owned by the creator (k43 reports root).
+            Node::Socket(id) => {
+                let t = split_ns(boot_real);
+                Kstat { dev: SOCKFS_DEV, ino: id, mode: crate::uapi::stat::S_IFSOCK | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: t, mtime: t, ctime: t }
             }
             // anon_inode_inode: mode S_IRUSR|S_IWUSR with no file type, owned by root.
             Node::Userfaultfd(_) => {

@@ -209,6 +209,20 @@ impl<H: Hal> Kernel<H> {
                 return Err(format!("pipe {id}: readers={} writers={} but {r}/{w} open files", p.readers, p.writers));
             }
         }
+        // A socket belongs to exactly one open file, and every socket file's socket exists.
+        for id in self.net.socks.socks.keys() {
+            let n = files.iter().filter(|(_, f)| f.node == crate::fs::Node::Socket(*id)).count();
+            if n != 1 {
+                return Err(format!("socket {id} is held by {n} files"));
+            }
+        }
+        for (fid, f) in &files {
+            if let crate::fs::Node::Socket(s) = f.node {
+                if !self.net.socks.socks.contains_key(&s) {
+                    return Err(format!("file {fid} refers to socket {s}, which does not exist"));
+                }
+            }
+        }
         self.check_mm_invariants()?;
         for &pid in &self.sched.runq {
             match self.tasks.get(&pid) {

@@ -399,7 +399,7 @@ impl<H: Hal> Kernel<H> {
                 _ => Err(Errno::EISDIR),
             },
             Node::Proc(p) => self.proc_read(p),
-            Node::Pipe(_) | Node::Userfaultfd(_) => Err(Errno::EINVAL),
+            Node::Pipe(_) | Node::Userfaultfd(_) | Node::Socket(_) => Err(Errno::EINVAL),
         }
     }
 

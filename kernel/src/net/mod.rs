@@ -17,6 +17,8 @@ pub mod ipv6;
 pub mod netdevice;
 pub mod skbuff;
 pub mod snmp;
+pub mod socket;
+pub mod udp;
 pub mod wire;
 
 use crate::hal::Hal;
@@ -78,6 +80,8 @@ pub struct Net {
     pub backlog: VecDeque<SkBuff>,
     /// Whether the random secrets above were drawn (see [`Net::seed_once`]).
     pub seeded: bool,
+    /// UDP sockets of both families (`udp_table`).
+    pub socks: socket::SockTable,
 }
 
 impl<H: Hal> crate::kernel::Kernel<H> {
@@ -126,6 +130,7 @@ impl Net {
             flow_secret: 0,
             backlog: VecDeque::new(),
             seeded: false,
+            socks: socket::SockTable::default(),
         }
     }
 
@@ -251,6 +256,7 @@ mod tests {
             flow_secret: 4,
             backlog: VecDeque::new(),
             seeded: true,
+            socks: socket::SockTable::default(),
         }
     }
 }

@@ -86,5 +86,14 @@ pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) 
         Madvise => k.sys_madvise(pid, a[0], a[1], int(a[2])),
         Brk => k.sys_brk(pid, a[0]),
         Seccomp => k.sys_seccomp(pid, uint(a[0]), uint(a[1]), a[2]),
+        Socket => k.sys_socket(pid, int(a[0]), int(a[1]), int(a[2])),
+        Bind => k.sys_bind(pid, int(a[0]), a[1], uint(a[2])),
+        Connect => k.sys_connect(pid, int(a[0]), a[1], uint(a[2])),
+        Getsockname => k.sys_getname(pid, int(a[0]), a[1], a[2], false),
+        Getpeername => k.sys_getname(pid, int(a[0]), a[1], a[2], true),
+        Sendto => k.sys_sendto(pid, int(a[0]), a[1], a[2] as usize, uint(a[3]), a[4], uint(a[5])),
+        Recvfrom => k.sys_recvfrom(pid, int(a[0]), a[1], a[2] as usize, uint(a[3]), a[4], a[5]),
+        Setsockopt => k.sys_setsockopt(pid, int(a[0]), int(a[1]), int(a[2]), a[3], uint(a[4])),
+        Getsockopt => k.sys_getsockopt(pid, int(a[0]), int(a[1]), int(a[2]), a[3], a[4]),
     }
 }

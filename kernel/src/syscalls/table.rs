@@ -320,6 +320,15 @@ syscalls! {
     Madvise = "madvise", x86 Some(28), arm Some(233), [a!("addr", Ptr), a!("length", UInt), a!("advice", Enum(&MADV_ADVICE))], Int;
     Brk = "brk", x86 Some(12), arm Some(214), [a!("addr", Ptr)], Ptr;
     Seccomp = "seccomp", x86 Some(317), arm Some(277), [a!("operation", Enum(&SECCOMP_OPS)), a!("flags", Flags(&SECCOMP_FILTER_FLAGS)), a!("args", Struct(StructKind::SockFprog, Dir::In))], Int;
+    Socket = "socket", x86 Some(41), arm Some(198), [a!("domain", Int), a!("type", Int), a!("protocol", Int)], Fd;
+    Bind = "bind", x86 Some(49), arm Some(200), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", UInt)], Int;
+    Connect = "connect", x86 Some(42), arm Some(203), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", UInt)], Int;
+    Getsockname = "getsockname", x86 Some(51), arm Some(204), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", Ptr)], Int;
+    Getpeername = "getpeername", x86 Some(52), arm Some(205), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", Ptr)], Int;
+    Sendto = "sendto", x86 Some(44), arm Some(206), [a!("sockfd", Fd), a!("buf", InBuf { len_arg: 2 }), a!("len", UInt), a!("flags", Hex), a!("dest_addr", Ptr), a!("addrlen", UInt)], Int;
+    Recvfrom = "recvfrom", x86 Some(45), arm Some(207), [a!("sockfd", Fd), a!("buf", OutBuf { len_arg: 2 }), a!("len", UInt), a!("flags", Hex), a!("src_addr", Ptr), a!("addrlen", Ptr)], Int;
+    Setsockopt = "setsockopt", x86 Some(54), arm Some(208), [a!("sockfd", Fd), a!("level", Int), a!("optname", Int), a!("optval", Ptr), a!("optlen", UInt)], Int;
+    Getsockopt = "getsockopt", x86 Some(55), arm Some(209), [a!("sockfd", Fd), a!("level", Int), a!("optname", Int), a!("optval", Ptr), a!("optlen", Ptr)], Int;
 }
 
 impl Sysno {

@@ -112,14 +112,17 @@ impl<H: Hal> Kernel<H> {
                 self.icmp_reply(pkt, ctx, reply);
             }
             // icmp_unreach: the quoted header must be there (ihl ≥ 5); what passes goes
-            // to the quoted protocol's sockets, which k43 does not have yet (nor the path
-            // MTU a Fragmentation Needed would lower). icmp_redirect checks the length.
+            // to the quoted protocol's sockets (k43 does not lower the path MTU a
+            // Fragmentation Needed names). icmp_redirect checks the length.
             msg_type::DEST_UNREACH | msg_type::SOURCE_QUENCH | msg_type::TIME_EXCEEDED | msg_type::PARAMETER_PROB
                 if body.len() < ipv4::HEADER_LEN || body[0] & 0x0f < 5 =>
             {
                 self.net.mib.icmp_statistics.inc(Icmp::InErrors);
             }
             msg_type::REDIRECT if body.len() < ipv4::HEADER_LEN => self.net.mib.icmp_statistics.inc(Icmp::InErrors),
+            // icmp_socket_deliver: the quoted datagram's protocol hears of it (UDP's
+            // __udp4_lib_err; k43 has no other socket protocol).
+            msg_type::DEST_UNREACH | msg_type::TIME_EXCEEDED | msg_type::PARAMETER_PROB => self.udp4_err(body, t, msg[1], ctx.iif),
             // Echo replies go to ping sockets; the rest is discarded (icmp_discard).
             _ => {}
         }

@@ -1,6 +1,6 @@
-//! UDP over IPv4 without sockets (`__udp4_lib_rcv`, `net/ipv4/udp.c`): length checks,
-//! broadcast and multicast with no listener, the checksum (zero means none), and Port
-//! Unreachable for unicast.
+//! UDP over IPv4 input (`__udp4_lib_rcv`, `net/ipv4/udp.c`): length checks, delivery to
+//! sockets ([`crate::net::udp`]), broadcast and multicast with no listener, the checksum
+//! (zero means none), and Port Unreachable for unicast nobody listens to.
 
 use super::icmp::IcmpCtx;
 use crate::hal::Hal;
@@ -28,6 +28,11 @@ impl<H: Hal> Kernel<H> {
             return mib.inc(Udp::InErrors);
         }
         pkt.truncate(thoff + ulen);
+        // A socket takes it (every matching one for broadcast and multicast).
+        if self.udp4_deliver(&pkt, thoff, ctx) {
+            return;
+        }
+        let mib = &mut self.net.mib.udp_statistics;
         if ctx.bcast_mcast {
             return mib.inc(Udp::IgnoredMulti);
         }

@@ -37,10 +37,24 @@ impl<H: Hal> Kernel<H> {
         match t {
             msg_type::ECHO_REQUEST => self.icmpv6_echo_reply(ip.traffic_class(), saddr, daddr, iif, local_dst, msg),
             t if Self::is_ndisc(t) => self.ndisc_rcv(iif, pkt_type, saddr, daddr, hop_limit, msg),
-            // Echo replies go to ping sockets, errors to the quoted packet's protocol
-            // (`icmpv6_notify`): k43 has no sockets to tell yet. Unknown informational
+            // Errors go to the quoted packet's protocol (`icmpv6_notify`); echo replies
+            // would go to ping sockets, which k43 does not have. Unknown informational
             // messages are dropped.
+            t if !icmpv6::is_informational(t) => self.icmpv6_notify(msg, t, iif),
             _ => {}
+        }
+    }
+
+    /// `icmpv6_notify`: walks the quoted packet's extension headers to its upper layer;
+    /// a UDP one (unfragmented, or the first fragment) goes to `__udp6_lib_err`.
+    fn icmpv6_notify(&mut self, msg: &[u8], t: u8, iif: u32) {
+        let Some(q) = msg.get(icmpv6::HEADER_LEN..) else { return };
+        if q.len() < ipv6::HEADER_LEN {
+            return;
+        }
+        let Ok(u) = ExtHeaderChain::upper_layer(q[6], &q[ipv6::HEADER_LEN..]) else { return };
+        if u.next_header == ip_proto::UDP && u.frag_offset == 0 {
+            self.udp6_err(q, ipv6::HEADER_LEN + u.offset, t, msg[1], iif);
         }
     }
 

@@ -232,9 +232,9 @@ impl<H: Hal> Kernel<H> {
         Some(len)
     }
 
-    /// `__udp6_lib_rcv` without sockets (k43's UDP sockets are the next step): length and
-    /// checksum checks, then Port Unreachable for unicast (`NoPorts`); multicast with no
-    /// listener is dropped.
+    /// `__udp6_lib_rcv`: length and checksum checks (a zero checksum is an error with or
+    /// without a socket), delivery to sockets, then Port Unreachable for unicast nobody
+    /// listens to (`NoPorts`); multicast with no listener is dropped.
     fn udpv6_rcv(&mut self, mut pkt: Vec<u8>, thoff: usize, iif: u32, pkt_type: PacketType) {
         let avail = pkt.len().saturating_sub(thoff);
         let udp_err = |k: &mut Self, f: Udp| k.net.mib.udp_stats_in6.inc(f);
@@ -260,7 +260,8 @@ impl<H: Hal> Kernel<H> {
             udp_err(self, Udp::CsumErrors);
             return udp_err(self, Udp::InErrors);
         }
-        if daddr.is_multicast() {
+        // A socket takes it (every matching one for multicast).
+        if self.udp6_deliver(&pkt, thoff, iif) || daddr.is_multicast() {
             return;
         }
         udp_err(self, Udp::NoPorts);
