@@ -9,6 +9,7 @@
 use super::ipv4::icmp::IcmpCtx;
 use super::ipv6::ip6_output::Ip6Out;
 use super::socket::*;
+use crate::net::ipv4::route::Rtable;
 use crate::fs::file::FileId;
 use crate::fs::Node;
 use crate::hal::Hal;
@@ -397,20 +398,7 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EAFNOSUPPORT);
         }
         let (daddr, dport) = parse_in(a);
-        let sk = self.sk(id)?;
-        let (saddr, oif, bcast) = (sk.saddr4, sk.bound_dev_if, sk.broadcast);
-        let rt = match self.ip_route_output(daddr, saddr, 0, oif) {
-            Ok(rt) => rt,
-            Err(e) => {
-                if e == Errno::ENETUNREACH {
-                    self.net.mib.ip_statistics.inc(IpStats::OutNoRoutes);
-                }
-                return Err(e);
-            }
-        };
-        if rt.broadcast && !bcast {
-            return Err(Errno::EACCES);
-        }
+        let rt = self.udp_route4(id, daddr)?;
         let sk = self.sk_mut(id)?;
         if sk.saddr4.is_unspecified() {
             sk.saddr4 = rt.saddr;
@@ -596,22 +584,28 @@ impl<H: Hal> Kernel<H> {
         self.udp_send4(pid, id, buf, len, dest)
     }
 
-    /// The common tail of `udp_sendmsg`: route, build, send.
-    fn udp_send4(&mut self, pid: Pid, id: SockId, buf: u64, len: usize, (daddr, dport): (Ipv4Addr, u16)) -> Result<usize, Errno> {
+    /// The output route of socket `id` to `daddr` (from its source address and bound
+    /// device), as connect and sendmsg both take it: `OutNoRoutes` counted for
+    /// ENETUNREACH, and EACCES for a broadcast route without SO_BROADCAST.
+    fn udp_route4(&mut self, id: SockId, daddr: Ipv4Addr) -> Result<Rtable, Errno> {
         let sk = self.sk(id)?;
-        let (saddr, oif, bcast, sport) = (sk.saddr4, sk.bound_dev_if, sk.broadcast, sk.num);
-        let rt = match self.ip_route_output(daddr, saddr, 0, oif) {
-            Ok(rt) => rt,
-            Err(e) => {
-                if e == Errno::ENETUNREACH {
-                    self.net.mib.ip_statistics.inc(IpStats::OutNoRoutes);
-                }
-                return Err(e);
+        let (saddr, oif, bcast) = (sk.saddr4, sk.bound_dev_if, sk.broadcast);
+        let rt = self.ip_route_output(daddr, saddr, 0, oif).inspect_err(|&e| {
+            if e == Errno::ENETUNREACH {
+                self.net.mib.ip_statistics.inc(IpStats::OutNoRoutes);
             }
-        };
+        });
+        let rt = rt?;
         if rt.broadcast && !bcast {
             return Err(Errno::EACCES);
         }
+        Ok(rt)
+    }
+
+    /// The common tail of `udp_sendmsg`: route, build, send.
+    fn udp_send4(&mut self, pid: Pid, id: SockId, buf: u64, len: usize, (daddr, dport): (Ipv4Addr, u16)) -> Result<usize, Errno> {
+        let rt = self.udp_route4(id, daddr)?;
+        let sport = self.sk(id)?.num;
         // ip_append_data: at most 0xFFFF bytes of datagram with its 20-byte header.
         if len + 8 > 0xffff - 20 {
             return Err(Errno::EMSGSIZE);

@@ -2,7 +2,7 @@
 //! answering Echo Requests, and sending errors with RFC 4443 §2.4's suppression rules
 //! and 4.3's rate limits (spec net-ipv6.md §4).
 
-use super::ip6_output::{zeroed, Ip6Out};
+use super::ip6_output::Ip6Out;
 use crate::hal::Hal;
 use crate::kernel::Kernel;
 use crate::net::core::ratelimit::{icmpv6_xrlim_allow, Icmpv6Route};
@@ -69,8 +69,7 @@ impl<H: Hal> Kernel<H> {
         let Ok((oif, nexthop)) = self.ip6_route_output(&saddr, iif) else { return };
         let src = if local_dst && !daddr.is_multicast() { Some(daddr) } else { self.ipv6_dev_get_saddr(oif, &saddr) };
         let Some(src) = src else { return };
-        let mut msg = zeroed(req.len());
-        msg.copy_from_slice(req);
+        let mut msg = req.to_vec();
         msg[0] = msg_type::ECHO_REPLY;
         msg[2] = 0;
         msg[3] = 0;
@@ -131,7 +130,7 @@ impl<H: Hal> Kernel<H> {
         };
         let Some(src) = src else { return };
         let quote = &invoking[..invoking.len().min(MAX_ERROR_QUOTE)];
-        let mut msg = zeroed(icmpv6::HEADER_LEN + quote.len());
+        let mut msg = alloc::vec![0u8; icmpv6::HEADER_LEN + quote.len()];
         msg[0] = t;
         msg[1] = code;
         msg[4..8].copy_from_slice(&info.to_be_bytes());

@@ -12,7 +12,6 @@ use crate::net::snmp::PoBase;
 use crate::net::wire::ethernet::EtherType;
 use crate::net::wire::{checksum, ipv6, EthernetAddress, Ipv6Addr};
 use crate::uapi::Errno;
-use alloc::vec;
 
 /// `skb->truesize` of a packet in k43's accounting (the same model as reassembly's).
 fn truesize(len: usize) -> usize {
@@ -133,9 +132,4 @@ impl<H: Hal> Kernel<H> {
 /// The upper-layer checksum of `msg` (ICMPv6, UDP) between `src` and `dst`.
 pub fn upper_checksum(src: &Ipv6Addr, dst: &Ipv6Addr, proto: u8, msg: &[u8]) -> u16 {
     checksum::fold(checksum::combine(&[checksum::pseudo_header_v6(src, dst, proto, msg.len() as u32), checksum::sum(msg)]))
-}
-
-/// A zeroed buffer of `n` bytes (message bodies are built in place).
-pub(crate) fn zeroed(n: usize) -> alloc::vec::Vec<u8> {
-    vec![0; n]
 }

@@ -37,7 +37,7 @@ impl<H: Hal> Kernel<H> {
 
     /// `ndisc_send_skb`: hop limit 255, no flow label, counted per type.
     fn ndisc_send(&mut self, ifindex: u32, saddr: Ipv6Addr, daddr: Ipv6Addr, repr: &icmpv6::Repr<'_>) {
-        let mut msg = super::ip6_output::zeroed(repr.buffer_len());
+        let mut msg = alloc::vec![0u8; repr.buffer_len()];
         repr.emit(&saddr, &daddr, &mut icmpv6::Packet::new_unchecked(&mut msg[..]));
         let net = &mut self.net;
         net.mib.icmp6_out_count(net.dev_snmp6.get_mut(&ifindex), repr.msg_type());
