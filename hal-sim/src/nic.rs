@@ -53,6 +53,11 @@ impl SimNics {
         }
     }
 
+    /// Whether NIC `nic` has transmitted frames nobody took yet.
+    pub fn has_transmitted(&self, nic: u32) -> bool {
+        self.nics.borrow().get(nic as usize).is_some_and(|n| !n.tx.is_empty())
+    }
+
     /// Takes every frame NIC `nic` has transmitted so far, oldest first.
     pub fn take_transmitted(&self, nic: u32) -> Vec<Vec<u8>> {
         self.nics.borrow_mut().get_mut(nic as usize).map(|n| n.tx.drain(..).collect()).unwrap_or_default()

@@ -12,7 +12,10 @@ extern crate std;
 
 pub mod captext;
 pub mod exec;
+pub mod fabric;
 pub mod frames;
+pub mod migration;
+pub mod netprogs;
 pub mod programs;
 pub mod runner;
 pub mod scn;
@@ -22,6 +25,8 @@ pub mod world;
 
 #[cfg(feature = "std")]
 pub mod sim;
+#[cfg(feature = "std")]
+pub mod sim_net;
 #[cfg(feature = "std")]
 pub mod fuzz;
 #[cfg(feature = "std")]

@@ -1,7 +1,7 @@
 //! `cargo harness` — run, sweep and replay k43 scenarios in the simulator.
 
 use clap::{Parser, Subcommand};
-use harness::sim::run_source;
+use harness::sim::{run_source, run_source_captured};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,6 +31,10 @@ enum Cmd {
         /// One JSON object per run instead of text.
         #[arg(long)]
         json: bool,
+        /// Capture every link of each scenario's network to DIR/SCENARIO.seedN.LINK.pcap
+        /// (Wireshark and tshark read them).
+        #[arg(long, value_name = "DIR")]
+        pcap: Option<PathBuf>,
     },
     /// Boot the bare-metal image under QEMU, run the scenarios there, and compare each
     /// verdict and trace hash with the simulator's.
@@ -102,7 +106,7 @@ fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { paths, seed, seeds, trace, json } => {
+        Cmd::Run { paths, seed, seeds, trace, json, pcap } => {
             let seeds = match seeds.as_deref().map(parse_range).transpose() {
                 Ok(Some(r)) => r,
                 Ok(None) => {
@@ -122,9 +126,15 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            run(&files, seeds, trace, json)
+            if let Some(dir) = &pcap {
+                if let Err(e) = std::fs::create_dir_all(dir) {
+                    eprintln!("error: {}: {e}", dir.display());
+                    return ExitCode::from(2);
+                }
+            }
+            run(&files, seeds, trace, json, pcap.as_deref())
         }
-        Cmd::Replay { path, seed } => run(&[path], seed..seed + 1, true, false),
+        Cmd::Replay { path, seed } => run(&[path], seed..seed + 1, true, false, None),
         Cmd::Qemu { arch, paths, seed, trace, timeout } => {
             if arch != "x86" {
                 eprintln!("error: only `x86` boots today (got `{arch}`)");
@@ -250,7 +260,7 @@ fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeou
     }
 }
 
-fn run(files: &[PathBuf], seeds: std::ops::Range<u64>, show_trace: bool, json: bool) -> ExitCode {
+fn run(files: &[PathBuf], seeds: std::ops::Range<u64>, show_trace: bool, json: bool, pcap: Option<&Path>) -> ExitCode {
     let mut sources = Vec::new();
     for f in files {
         match std::fs::read_to_string(f) {
@@ -274,7 +284,8 @@ fn run(files: &[PathBuf], seeds: std::ops::Range<u64>, show_trace: bool, json: b
     let mut parse_error = false;
     for (path, src) in &sources {
         for seed in seeds.clone() {
-            let outcome = match run_source(path, src, seed, true) {
+            let ran = if pcap.is_some() { run_source_captured(path, src, seed, true) } else { run_source(path, src, seed, true) };
+            let outcome = match ran {
                 Ok(o) => o,
                 Err(p) => {
                     if let Some(b) = &bar {
@@ -286,6 +297,16 @@ fn run(files: &[PathBuf], seeds: std::ops::Range<u64>, show_trace: bool, json: b
                     break;
                 }
             };
+            if let Some(dir) = pcap {
+                let stem = Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                for (link, bytes) in &outcome.pcaps {
+                    let file = dir.join(format!("{stem}.seed{seed}.{link}.pcap"));
+                    if let Err(e) = std::fs::write(&file, bytes) {
+                        eprintln!("error: {}: {e}", file.display());
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             let hash = outcome.trace.hash_hex();
             combined.push(format!("{path} {seed} {hash}"));
             let ok = outcome.failure.is_none();

@@ -4,7 +4,6 @@
 
 use crate::exec::{ProgramFuture, Sys};
 use alloc::boxed::Box;
-use alloc::string::String;
 use alloc::format;
 use alloc::vec::Vec;
 use kernel::syscalls::Sysno;
@@ -23,7 +22,11 @@ pub static PROGRAMS: &[(&str, Entry, &str)] = &[
     ("sleeper", |s, a| Box::pin(sleeper(s, a)), "sleeper MS: nanosleep MS milliseconds"),
     ("forker", |s, a| Box::pin(forker(s, a)), "forker N: fork N children exiting 1..N, reap them, exit with the sum"),
     ("id", |s, a| Box::pin(id(s, a)), "id PATH: write the real and effective ids to PATH"),
-    ("postcopy", |s, a| Box::pin(postcopy(s, a)), "postcopy N PATH: post-copy live migration of N pages over pipes (a source process, a userfaultfd pager, the guest touching its pages in an order getrandom(2) draws from the seed); writes the fault count, resolution latencies and the verdict to PATH, exits 0 when the guest's memory equals the source's"),
+    ("postcopy", |s, a| Box::pin(crate::migration::postcopy(s, a)), "postcopy N PATH: post-copy live migration of N pages over pipes (a source process, a userfaultfd pager, the guest touching its pages in an order getrandom(2) draws from the seed); writes the fault count, resolution latencies and the verdict to PATH, exits 0 when the guest's memory equals the source's"),
+    ("udp-echo-server", |s, a| Box::pin(crate::netprogs::udp_echo_server(s, a)), "udp-echo-server PORT [COUNT]: echo UDP datagrams on [::]:PORT (both families), COUNT of them or forever"),
+    ("udp-echo-client", |s, a| Box::pin(crate::netprogs::udp_echo_client(s, a)), "udp-echo-client ADDR PORT COUNT [SIZE]: send COUNT datagrams, wait up to 1 s for each echo, print a line each and a summary to stdout; exit 0 if all came back"),
+    ("postcopy-source", |s, a| Box::pin(crate::migration::postcopy_source(s, a)), "postcopy-source PORT N: the source host of a migration over UDP: serve N pages to GET requests on [::]:PORT until BYE"),
+    ("postcopy-dest", |s, a| Box::pin(crate::migration::postcopy_dest(s, a)), "postcopy-dest ADDR PORT N PATH: the destination host: a guest touching N userfaultfd-registered pages, its pager fetching each from ADDR:PORT over UDP with retransmission; the report goes to PATH, exit 0 when memory equals the source's"),
     ("caps", |s, a| Box::pin(caps(s, a)), "caps PATH [FILE ARG…]: write the Uid, Gid and Cap* lines of /proc/self/status and the securebits and no_new_privs (prctl) to PATH, then execve FILE with ARG… if given"),
 ];
 
@@ -32,7 +35,8 @@ pub fn find(name: &str) -> Option<Entry> {
     PROGRAMS.iter().find(|p| p.0 == name).map(|p| p.1)
 }
 
-fn arg_num(argv: &[Vec<u8>], i: usize) -> Option<i64> {
+/// Argument `i` as a decimal number.
+pub(crate) fn arg_num(argv: &[Vec<u8>], i: usize) -> Option<i64> {
     core::str::from_utf8(argv.get(i)?).ok()?.parse().ok()
 }
 
@@ -232,220 +236,4 @@ async fn caps(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
         return 3;
     }
     0
-}
-
-const PAGE: u64 = 4096;
-
-/// The content of source page `idx`: every byte depends on the page and the offset.
-fn page_pattern(idx: u64) -> Vec<u8> {
-    (0..PAGE).map(|off| ((idx * 131 + off * 7 + (off >> 8) * 13) % 251) as u8).collect()
-}
-
-impl Sys {
-    /// `pipe2(fds, 0)`: `(read end, write end)`.
-    async fn pipe(&self) -> Option<(i32, i32)> {
-        if self.syscall(Sysno::Pipe2, [self.arena, 0, 0, 0, 0, 0]).await != 0 {
-            return None;
-        }
-        let b = self.load(self.arena, 8).await?;
-        Some((i32::from_le_bytes([b[0], b[1], b[2], b[3]]), i32::from_le_bytes([b[4], b[5], b[6], b[7]])))
-    }
-
-    /// An anonymous private read-write mapping of `len` bytes.
-    async fn mmap_anon(&self, len: u64) -> i64 {
-        self.syscall(Sysno::Mmap, [0, len, 3, 0x22, u64::MAX, 0]).await
-    }
-
-    /// `ioctl(fd, req, arg)` with `arg` stored in the arena first; the argument after.
-    async fn ioctl_words(&self, fd: i32, req: u32, words: &[u64]) -> (i64, Vec<u8>) {
-        let b: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        if !self.store(self.arena, &b).await {
-            return (-14, Vec::new());
-        }
-        let r = self.syscall(Sysno::Ioctl, [fd as u64, req as u64, self.arena, 0, 0, 0]).await;
-        (r, self.load(self.arena, b.len()).await.unwrap_or_default())
-    }
-
-    /// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds.
-    async fn monotonic_ns(&self) -> u64 {
-        self.syscall(Sysno::ClockGettime, [1, self.arena, 0, 0, 0, 0]).await;
-        let b = self.load(self.arena, 16).await.unwrap_or_else(|| alloc::vec![0; 16]);
-        let w = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
-        w(0).wrapping_mul(1_000_000_000).wrapping_add(w(8))
-    }
-
-    /// Reads exactly `n` bytes from `fd` to `addr` (a pipe may return less).
-    async fn read_full(&self, fd: i32, addr: u64, n: u64) -> bool {
-        let mut done = 0;
-        while done < n {
-            let r = self.syscall(Sysno::Read, [fd as u64, addr + done, n - done, 0, 0, 0]).await;
-            if r <= 0 {
-                return false;
-            }
-            done += r as u64;
-        }
-        true
-    }
-}
-
-/// The source host of a post-copy migration: holds the pages and serves each request
-/// (an 8-byte page index on `req`) with the page on `data`, until `req` reaches EOF.
-/// The transport is a pipe: networking does not exist yet (the issue moves it to UDP).
-async fn migration_source(sys: Sys, n: u64, req: i32, data: i32, others: [i32; 2]) -> i32 {
-    // Only its own ends stay open, so the request pipe reaches EOF when the pager exits.
-    for fd in others {
-        sys.close(fd).await;
-    }
-    let mem = sys.mmap_anon(n * PAGE).await;
-    if mem < 0 {
-        return 10;
-    }
-    for i in 0..n {
-        if !sys.store(mem as u64 + i * PAGE, &page_pattern(i)).await {
-            return 11;
-        }
-    }
-    loop {
-        let Ok(b) = sys.read(req, 8).await else { return 12 };
-        if b.is_empty() {
-            return 0;
-        }
-        let idx = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
-        if idx >= n {
-            return 13;
-        }
-        let r = sys.syscall(Sysno::Write, [data as u64, mem as u64 + idx * PAGE, PAGE, 0, 0, 0]).await;
-        if r != PAGE as i64 {
-            return 14;
-        }
-    }
-}
-
-/// The destination's pager: reads userfault messages, asks the source for each page
-/// and installs it with UFFDIO_COPY; exits with the number of faults it resolved.
-async fn migration_pager(sys: Sys, n: u64, uffd: i32, base: u64, req: i32, data: i32, others: [i32; 2]) -> i32 {
-    for fd in others {
-        sys.close(fd).await;
-    }
-    use kernel::uapi::userfaultfd::{UFFDIO_COPY, UFFD_MSG_SIZE};
-    let staging = sys.mmap_anon(PAGE).await;
-    if staging < 0 {
-        return 200;
-    }
-    let mut faults = 0u64;
-    let mut resolved = 0u64;
-    while resolved < n {
-        // Wait for messages (POLLIN on the non-blocking descriptor).
-        let mut pfd = Vec::new();
-        pfd.extend_from_slice(&uffd.to_le_bytes());
-        pfd.extend_from_slice(&kernel::fs::poll::POLLIN.to_le_bytes());
-        pfd.extend_from_slice(&0u16.to_le_bytes());
-        sys.store(sys.arena, &pfd).await;
-        if sys.syscall(Sysno::Poll, [sys.arena, 1, u64::MAX, 0, 0, 0]).await != 1 {
-            return 201;
-        }
-        let msgs = match sys.read(uffd, 4 * UFFD_MSG_SIZE).await {
-            Ok(m) => m,
-            Err(-11) => continue,
-            Err(_) => return 202,
-        };
-        for m in msgs.chunks(UFFD_MSG_SIZE) {
-            faults += 1;
-            let addr = u64::from_le_bytes(m[16..24].try_into().unwrap_or([0; 8]));
-            let page = addr & !(PAGE - 1);
-            let idx = (page - base) / PAGE;
-            if sys.write(req, &idx.to_le_bytes()).await != 8 || !sys.read_full(data, staging as u64, PAGE).await {
-                return 203;
-            }
-            let (r, out) = sys.ioctl_words(uffd, UFFDIO_COPY, &[page, staging as u64, PAGE, 0, 0]).await;
-            // EEXIST: already installed (a second fault on the same page).
-            if r != 0 && r != -17 {
-                return 204;
-            }
-            if r == 0 && out.len() == 40 && u64::from_le_bytes(out[32..40].try_into().unwrap_or([0; 8])) == PAGE {
-                resolved += 1;
-            }
-        }
-    }
-    faults.min(199) as i32
-}
-
-async fn postcopy(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
-    use kernel::uapi::userfaultfd::{UFFDIO_API, UFFDIO_REGISTER, UFFDIO_REGISTER_MODE_MISSING, UFFD_API};
-    let (Some(n), Some(path)) = (arg_num(&argv, 1), argv.get(2)) else { return 2 };
-    let n = n.clamp(1, 64) as u64;
-    let (Some((req_r, req_w)), Some((data_r, data_w))) = (sys.pipe().await, sys.pipe().await) else { return 3 };
-    // The source: its own process, reached only through the pipes.
-    if sys.fork(move |c: Sys| -> ProgramFuture { Box::pin(async move { migration_source(c, n, req_r, data_w, [req_w, data_r]).await }) }).await < 0 {
-        return 4;
-    }
-    // The destination: an empty registered area, then its pager.
-    let uffd = sys.syscall(Sysno::Userfaultfd, [(kernel::uapi::fcntl::O_NONBLOCK | kernel::uapi::fcntl::O_CLOEXEC) as u64, 0, 0, 0, 0, 0]).await;
-    if uffd < 0 || sys.ioctl_words(uffd as i32, UFFDIO_API, &[UFFD_API, 0, 0]).await.0 != 0 {
-        return 5;
-    }
-    let base = sys.mmap_anon(n * PAGE).await;
-    if base < 0 || sys.ioctl_words(uffd as i32, UFFDIO_REGISTER, &[base as u64, n * PAGE, UFFDIO_REGISTER_MODE_MISSING, 0]).await.0 != 0 {
-        return 6;
-    }
-    let (uffd, base) = (uffd as i32, base as u64);
-    let pager = sys.fork(move |c: Sys| -> ProgramFuture { Box::pin(async move { migration_pager(c, n, uffd, base, req_w, data_r, [req_r, data_w]).await }) }).await;
-    if pager < 0 {
-        return 7;
-    }
-    for fd in [req_r, req_w, data_r, data_w] {
-        sys.close(fd).await;
-    }
-    // The touch order: a shuffle keyed by getrandom(2), which the seed drives.
-    sys.syscall(Sysno::Getrandom, [sys.arena, 8, 0, 0, 0, 0]).await;
-    let key = sys.load(sys.arena, 8).await.unwrap_or_else(|| alloc::vec![0; 8]);
-    let mut x = u64::from_le_bytes(key[..8].try_into().unwrap_or([0; 8])) | 1;
-    let mut order: Vec<u64> = (0..n).collect();
-    for i in (1..order.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        order.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    // The guest runs: each first touch (a user-mode load of one byte) faults to the pager.
-    let mut lat = Vec::new();
-    let mut bytes_ok = true;
-    for &idx in &order {
-        let off = (idx * 97) % PAGE;
-        let t0 = sys.monotonic_ns().await;
-        let Some(b) = sys.load(base + idx * PAGE + off, 1).await else { return 8 };
-        lat.push(sys.monotonic_ns().await - t0);
-        bytes_ok &= b.first() == page_pattern(idx).get(off as usize);
-    }
-    // Byte-for-byte comparison with the source's content.
-    let mut same = bytes_ok;
-    for i in 0..n {
-        same &= sys.load(base + i * PAGE, PAGE as usize).await.is_some_and(|d| d == page_pattern(i));
-    }
-    sys.close(uffd).await;
-    let (_, pst) = sys.wait4(pager as i32).await;
-    let (_, sst) = sys.wait4(-1).await;
-    let faults = (pst >> 8) & 0xff;
-    let (max, sum) = (lat.iter().copied().max().unwrap_or(0), lat.iter().sum::<u64>());
-    let order_text: Vec<String> = order.iter().map(|i| format!("{i}")).collect();
-    let report = format!(
-        "pages={n} faults={faults} source_exit={} order={}\nlatency_ns mean={} max={} min={}\nmemory {}\n",
-        (sst >> 8) & 0xff,
-        order_text.join(","),
-        sum / n,
-        max,
-        lat.iter().copied().min().unwrap_or(0),
-        if same { "identical" } else { "DIFFERS" }
-    );
-    let fd = sys.open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644).await;
-    if fd < 0 {
-        return 1;
-    }
-    sys.write(fd as i32, report.as_bytes()).await;
-    sys.close(fd as i32).await;
-    if same && faults as u64 == n && sst == 0 {
-        0
-    } else {
-        1
-    }
 }

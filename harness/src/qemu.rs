@@ -34,14 +34,18 @@ pub fn not_embeddable(src: &str) -> Option<String> {
     let mut hosts = 0;
     for st in &s.stmts {
         match st.kind {
-            StmtKind::Host { ram: r, pmem, .. } => {
+            StmtKind::Host { ram: r, pmem, nics, .. } => {
                 if pmem > 0 {
                     return Some(String::from("a host has persistent memory (pmem=); the image's QEMU machine has none"));
+                }
+                if nics > 0 {
+                    return Some(String::from("a host has simulated NICs (nics=); the image's NIC is a real virtio-net"));
                 }
                 ram += r;
                 hosts += 1;
             }
             StmtKind::Reboot { .. } => return Some(String::from("it reboots a host, which the image cannot do")),
+            StmtKind::Switch { .. } | StmtKind::Link { .. } => return Some(String::from("it builds a simulated network (switch, link)")),
             _ => {}
         }
     }

@@ -1,7 +1,9 @@
 //! Runs a parsed scenario in a [`World`]: admin commands as root, call lines marshalled
 //! into the task's memory and checked against what the kernel returned and wrote.
 
+use crate::fabric::{End, Fabric, LinkOpts};
 use crate::scn::*;
+use alloc::boxed::Box;
 use crate::strace;
 use crate::trace::Trace;
 use crate::world::{arena_for, Platform, World, ARENA_SIZE};
@@ -36,6 +38,19 @@ pub trait PlatformFactory {
         let _ = (index, boot, ram, old);
         Err(String::from("this platform cannot reboot a host"))
     }
+    /// A machine with `nics` Ethernet NICs besides (and `pmem` as for
+    /// [`PlatformFactory::make_pmem`]); `Err` says why the platform cannot.
+    fn make_nics(&self, index: usize, ram: u64, pmem: u64, nics: u32) -> Result<Self::P, String> {
+        if nics == 0 {
+            self.make_pmem(index, ram, pmem)
+        } else {
+            Err(String::from("this platform has no simulated NICs"))
+        }
+    }
+    /// The wire between hosts, if the platform has one.
+    fn fabric(&self) -> Option<Box<dyn Fabric>> {
+        None
+    }
 }
 
 /// How a run ended.
@@ -45,6 +60,8 @@ pub struct Outcome {
     pub failure: Option<String>,
     /// The trace.
     pub trace: Trace,
+    /// Capture files of the scenario's links, by link name (when the platform captured).
+    pub pcaps: Vec<(String, Vec<u8>)>,
 }
 
 /// Ticks allowed for one statement before the run is declared stuck.
@@ -86,10 +103,20 @@ pub fn run<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool) -> Out
         if let Err(msg) = checked {
             let failure = format!("line {}: {}", st.line, msg);
             r.world.note(format!("FAIL {failure}"));
-            return Outcome { failure: Some(failure), trace: r.world.trace };
+            let pcaps = r.world.fabric.as_ref().map(|f| f.captures()).unwrap_or_default();
+            return Outcome { failure: Some(failure), trace: r.world.trace, pcaps };
         }
     }
-    Outcome { failure: None, trace: r.world.trace }
+    let pcaps = r.world.fabric.as_ref().map(|f| f.captures()).unwrap_or_default();
+    Outcome { failure: None, trace: r.world.trace, pcaps }
+}
+
+/// A link end as capture file names show it (`a.eth0`, `sw0`).
+fn link_end_name(e: &LinkEnd) -> String {
+    match e {
+        LinkEnd::Nic(h, n) => format!("{h}.eth{n}"),
+        LinkEnd::Switch(s) => s.clone(),
+    }
 }
 
 fn errno_text(e: Errno) -> String {
@@ -117,11 +144,36 @@ impl<F: PlatformFactory> Runner<F> {
         h
     }
 
+    fn host_named(&self, name: &str) -> Result<usize, Fail> {
+        self.world.hosts.iter().position(|x| x.name == name).ok_or_else(|| format!("no host named '{name}'"))
+    }
+
+    /// The world's wire, made by the platform at the first `switch` or `link`.
+    fn fabric(&mut self) -> Result<&mut Box<dyn Fabric>, Fail> {
+        if self.world.fabric.is_none() {
+            self.world.fabric = Some(self.factory.fabric().ok_or("this platform has no simulated network (switch and link need the simulator)")?);
+        }
+        Ok(self.world.fabric.as_mut().expect("made above"))
+    }
+
+    fn link_end(&self, e: &LinkEnd) -> Result<End, Fail> {
+        match e {
+            LinkEnd::Switch(n) => Ok(End::Switch(n.clone())),
+            LinkEnd::Nic(host, nic) => {
+                let h = self.host_named(host)?;
+                if kernel::hal::Devices::nic_count(&self.world.hosts[h].kernel.hal) <= *nic {
+                    return Err(format!("host {host} has no eth{nic} (give it nics=N)"));
+                }
+                Ok(End::Nic { host: h, nic: *nic })
+            }
+        }
+    }
+
     /// `reboot [HOST]`: a new machine from the platform's power cycle, a new kernel on it in
     /// the host's place; the old kernel's tasks are gone (their labels fail from now on).
     fn reboot(&mut self, host: Option<&str>) -> Result<(), Fail> {
         let h = match host {
-            Some(n) => self.world.hosts.iter().position(|x| x.name == n).ok_or_else(|| format!("no host named '{n}'"))?,
+            Some(n) => self.host_named(n)?,
             None => self.host(),
         };
         let (ram, boots) = self.machines[h];
@@ -210,9 +262,29 @@ impl<F: PlatformFactory> Runner<F> {
 
     fn stmt(&mut self, st: &Stmt) -> Result<(), Fail> {
         match &st.kind {
-            StmtKind::Host { name, arch, ram, pmem } => {
-                let p = self.factory.make_pmem(self.world.hosts.len(), *ram, *pmem).map_err(|e| format!("host {name}: {e}"))?;
+            StmtKind::Host { name, arch, ram, pmem, nics } => {
+                if self.world.hosts.iter().any(|h| h.name == *name) {
+                    return Err(format!("host '{name}' exists already"));
+                }
+                let p = self.factory.make_nics(self.world.hosts.len(), *ram, *pmem, *nics).map_err(|e| format!("host {name}: {e}"))?;
                 self.boot_host(name, *arch, *ram, p);
+            }
+            StmtKind::On { host } => self.host = Some(self.host_named(host)?),
+            StmtKind::Switch { name } => self.fabric()?.add_switch(name)?,
+            StmtKind::Link { a, b, delay_ns, rate_bps, faults } => {
+                let (ea, eb) = (self.link_end(a)?, self.link_end(b)?);
+                let name = format!("{}-{}", link_end_name(a), link_end_name(b));
+                let opts = LinkOpts { delay_ns: *delay_ns, rate_bps: *rate_bps, faults: faults.clone() };
+                self.fabric()?.connect(&name, &ea, &eb, &opts)?;
+            }
+            StmtKind::Sleep { ns } => {
+                let end = self.world.now().saturating_add(*ns);
+                self.world.horizon = Some(end);
+                let ok = self.world.run_until(TICK_LIMIT, |w| w.now() >= end);
+                self.world.horizon = None;
+                if !ok {
+                    return Err(format!("sleep: the world stopped moving before its end"));
+                }
             }
             StmtKind::Reboot { host } => self.reboot(host.as_deref())?,
             StmtKind::Spawn { label, uid, gid, groups, comm } => {
@@ -303,7 +375,7 @@ impl<F: PlatformFactory> Runner<F> {
             StmtKind::Resumed { label, sysno, rest, ret } => self.resumed(label, *sysno, rest, ret)?,
             StmtKind::RawCall { label, nr, args, ret } => self.raw_call(label, nr, args, ret)?,
             StmtKind::Run => {
-                self.world.run_until(TICK_LIMIT, |_| false);
+                self.world.run_until(TICK_LIMIT, |w| w.quiescent());
             }
             StmtKind::Wait { label } => {
                 let (h, pid) = self.label(label)?;

@@ -1,7 +1,10 @@
 //! The simulator binding (feature `std`): [`Platform`] for `hal-sim`, and running scenario
 //! files by path and seed.
 
+use crate::fabric::Fabric;
 use crate::runner::{self, Outcome, PlatformFactory};
+use crate::sim_net::SimFabric;
+use std::boxed::Box;
 use crate::scn;
 use crate::world::Platform;
 use hal_sim::{SimConfig, SimHal};
@@ -19,6 +22,12 @@ impl Platform for SimHal {
     fn take_console(&self) -> Vec<u8> {
         SimHal::take_console(self)
     }
+    fn take_frames(&self) -> Vec<(u32, Vec<u8>)> {
+        (0..self.nics.count()).flat_map(|n| self.nics.take_transmitted(n).into_iter().map(move |f| (n, f))).collect()
+    }
+    fn frames_pending(&self) -> bool {
+        (0..self.nics.count()).any(|n| self.nics.has_transmitted(n))
+    }
 }
 
 /// Makes simulated machines; host `i` of a run with seed `s` draws from seed
@@ -26,6 +35,8 @@ impl Platform for SimHal {
 pub struct SimFactory {
     /// The run's seed.
     pub seed: u64,
+    /// Record every link of the scenario's network to a pcap file.
+    pub capture: bool,
 }
 
 impl PlatformFactory for SimFactory {
@@ -41,10 +52,26 @@ impl PlatformFactory for SimFactory {
         }
         Ok(m)
     }
+    fn make_nics(&self, index: usize, ram: u64, pmem: u64, nics: u32) -> Result<SimHal, String> {
+        let m = self.make_pmem(index, ram, pmem)?;
+        for n in 0..nics {
+            m.nics.add(nic_mac(index, n));
+        }
+        Ok(m)
+    }
     fn reboot(&self, index: usize, boot: u32, ram: u64, old: &SimHal) -> Result<SimHal, String> {
         // Each boot draws its own entropy, still from the run's seed.
         let seed = self.seed.wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_add((boot as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9));
-        Ok(old.reboot(SimConfig { seed, ram_bytes: ram, cpus: 1 }))
+        let m = old.reboot(SimConfig { seed, ram_bytes: ram, cpus: 1 });
+        // The NICs are hardware: they survive the power cycle.
+        for n in 0..old.nics.count() {
+            m.nics.add(old.nics.mac(n).unwrap_or_default());
+        }
+        Ok(m)
+    }
+    fn fabric(&self) -> Option<Box<dyn Fabric>> {
+        // The wire's faults draw from their own stream of the run's seed.
+        Some(Box::new(SimFabric::new(self.seed ^ 0x6e65_7477_6f72_6b21, self.capture)))
     }
 }
 
@@ -58,7 +85,20 @@ pub struct ParseFailure {
 /// Parses `src` (from `path`) and runs it with `seed`.
 pub fn run_source(path: &str, src: &str, seed: u64, tracing: bool) -> Result<Outcome, ParseFailure> {
     let scn = scn::parse(src).map_err(|d| ParseFailure { rendered: d.render(path, src) })?;
-    Ok(runner::run(&scn, SimFactory { seed }, tracing))
+    Ok(runner::run(&scn, SimFactory { seed, capture: false }, tracing))
+}
+
+/// Parses `src` and runs it with `seed`, capturing every link of its network: the outcome
+/// and one pcap file per link, by link name.
+pub fn run_source_captured(path: &str, src: &str, seed: u64, tracing: bool) -> Result<Outcome, ParseFailure> {
+    let scn = scn::parse(src).map_err(|d| ParseFailure { rendered: d.render(path, src) })?;
+    Ok(runner::run(&scn, SimFactory { seed, capture: true }, tracing))
+}
+
+/// The MAC address of NIC `nic` of host number `host`: locally administered
+/// `52:54:00:00:HH:NN` (QEMU's prefix), NN counting from 1.
+pub fn nic_mac(host: usize, nic: u32) -> [u8; 6] {
+    [0x52, 0x54, 0x00, 0x00, host as u8, nic as u8 + 1]
 }
 
 /// Moves `k`'s virtual clock `ns` forward, firing every kernel timer (tasks' and the

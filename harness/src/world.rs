@@ -6,6 +6,8 @@
 //! time jumps to the next timer.
 
 use crate::exec::{ProgTask, Request, Response};
+use crate::fabric::Fabric;
+use alloc::boxed::Box;
 use crate::strace::{self, Peek};
 use crate::trace::{self, Trace};
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -28,6 +30,15 @@ pub trait Platform: Hal {
     fn charge(&self, ns: u64);
     /// Console output since the last call.
     fn take_console(&self) -> Vec<u8>;
+    /// Frames the machine's NICs transmitted since the last call, as (NIC, frame), oldest
+    /// first. A platform whose NICs put frames on a real wire has none to hand over.
+    fn take_frames(&self) -> Vec<(u32, Vec<u8>)> {
+        Vec::new()
+    }
+    /// Whether [`Platform::take_frames`] has something to hand over.
+    fn frames_pending(&self) -> bool {
+        false
+    }
 }
 
 /// Scratch memory for marshalling a task's syscall arguments: a 256 KiB slice of its
@@ -85,6 +96,10 @@ pub struct World<P: Platform> {
     pub tracing: bool,
     /// Prefix every line with its host's name (set when a scenario declares several).
     pub name_hosts: bool,
+    /// The wire between the hosts, once a scenario builds one.
+    pub fabric: Option<Box<dyn Fabric>>,
+    /// Idle time never jumps past this (a `sleep` statement's end).
+    pub horizon: Option<u64>,
 }
 
 /// A task's memory as the tracer reads it.
@@ -110,7 +125,7 @@ const MAX_IMMEDIATE: usize = 1 << 16;
 impl<P: Platform> World<P> {
     /// An empty world.
     pub fn new(tracing: bool) -> World<P> {
-        World { hosts: Vec::new(), trace: Trace::default(), tracing, name_hosts: false }
+        World { hosts: Vec::new(), trace: Trace::default(), tracing, name_hosts: false, fabric: None, horizon: None }
     }
 
     /// Adds a booted kernel as host `name`; returns its index. Registers every built-in
@@ -421,6 +436,7 @@ impl<P: Platform> World<P> {
     /// Makes one scheduling decision. Returns `false` when nothing can ever move again
     /// (no ready syscall, no ready program, no timer).
     pub fn tick(&mut self) -> bool {
+        self.pump_frames();
         for h in 0..self.hosts.len() {
             let k = &mut self.hosts[h].kernel;
             if k.next_timer().is_some_and(|t| t <= k.hal.now_ns()) {
@@ -440,13 +456,20 @@ impl<P: Platform> World<P> {
             }
         }
         if cands.is_empty() {
-            let next = self.hosts.iter().filter_map(|h| h.kernel.next_timer()).min();
-            let Some(t) = next else { return false };
+            let wire = self.fabric.as_ref().and_then(|f| f.next_deadline());
+            let next = self.hosts.iter().filter_map(|h| h.kernel.next_timer()).chain(wire).min();
+            let t = match (next, self.horizon) {
+                (Some(t), Some(end)) => t.min(end),
+                (None, Some(end)) if end > self.now() => end,
+                (Some(t), None) => t,
+                _ => return false,
+            };
             for h in 0..self.hosts.len() {
                 self.hosts[h].kernel.hal.idle_until(t);
                 self.hosts[h].kernel.run_timers();
                 self.handle_events(h);
             }
+            self.pump_frames();
             return true;
         }
         let i = if cands.len() == 1 { 0 } else { (self.hosts[0].kernel.hal.next_u64() % cands.len() as u64) as usize };
@@ -462,6 +485,44 @@ impl<P: Platform> World<P> {
         }
         self.handle_events(h);
         true
+    }
+
+    /// Virtual time (every host's clock moves together).
+    pub fn now(&self) -> u64 {
+        self.hosts.first().map_or(0, |h| h.kernel.hal.now_ns())
+    }
+
+    /// Moves what the hosts' NICs sent onto the wire, then hands every frame due by now to
+    /// its receiver (whose answers go onto the wire at the next call).
+    fn pump_frames(&mut self) {
+        let Some(mut fabric) = self.fabric.take() else { return };
+        let now = self.now();
+        for (h, host) in self.hosts.iter().enumerate() {
+            for (nic, frame) in host.kernel.hal.take_frames() {
+                fabric.transmit(h, nic, frame, now);
+            }
+        }
+        for a in fabric.deliver_due(now) {
+            if let Some(host) = self.hosts.get_mut(a.host) {
+                host.kernel.netif_receive(a.nic, &a.frame);
+                self.handle_events(a.host);
+            }
+        }
+        self.fabric = Some(fabric);
+    }
+
+    /// Nothing is left to do but background work: no task or program ready, no frame on
+    /// the wire, and no task timer pending (network timers — neighbour aging, garbage
+    /// collection — alone never end, so they do not keep `run` going).
+    pub fn quiescent(&self) -> bool {
+        let wire = self.fabric.as_ref().and_then(|f| f.next_deadline()).is_some();
+        let busy = self.hosts.iter().any(|h| {
+            h.kernel.has_runnable()
+                || h.programs.values().any(|p| p.ready())
+                || h.kernel.task_next_timer().is_some()
+                || h.kernel.hal.frames_pending()
+        });
+        !wire && !busy
     }
 
     /// Ticks until `done` holds (true) or nothing can move (false), at most `limit` ticks.

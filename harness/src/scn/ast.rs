@@ -198,13 +198,32 @@ pub enum Expect {
     Killed { label: String, sig: i32 },
 }
 
+/// One end of a `link` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkEnd {
+    /// `HOST.ethN`
+    Nic(String, u32),
+    /// A switch's name.
+    Switch(String),
+}
+
 /// A statement.
 // The fields are the parts of the syntax line each variant documents.
 #[allow(missing_docs)]
 #[derive(Clone, Debug)]
 pub enum StmtKind {
-    /// `host NAME [arch=…] [ram=…] [pmem=…]` (`pmem`: bytes of persistent memory, 0 for none)
-    Host { name: String, arch: Arch, ram: u64, pmem: u64 },
+    /// `host NAME [arch=…] [ram=…] [pmem=…] [nics=N]` (`pmem`: bytes of persistent memory,
+    /// 0 for none; `nics`: Ethernet NICs, `eth0`…)
+    Host { name: String, arch: Arch, ram: u64, pmem: u64, nics: u32 },
+    /// `on HOST`: later admin commands and spawns act on that host
+    On { host: String },
+    /// `switch NAME`: a learning switch
+    Switch { name: String },
+    /// `link A B [delay=DUR] [rate=BITS] [faults="PLAN"]`, each end `HOST.ethN` or a
+    /// switch name
+    Link { a: LinkEnd, b: LinkEnd, delay_ns: Option<u64>, rate_bps: Option<u64>, faults: String },
+    /// `sleep DURATION`: let the world run for that much virtual time
+    Sleep { ns: u64 },
     /// `reboot [HOST]`: power-cycle the host (the current one by default), keeping its pmem
     Reboot { host: Option<String> },
     /// `spawn LABEL [uid=] [gid=] [groups=a,b] [comm=]`

@@ -39,6 +39,7 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
             let mut arch = Arch::X86_64;
             let mut ram = 64 << 20;
             let mut pmem = 0;
+            let mut nics = 0;
             while let Some(k) = c.ident() {
                 c.expect("=")?;
                 match k {
@@ -60,11 +61,47 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
                         let mib = c.number().filter(|&n| (1..=1024).contains(&n)).ok_or(()).or_else(|_| c.err_at(at, "pmem is a number of MiB (1..=1024)"))?;
                         pmem = (mib as u64) << 20;
                     }
+                    "nics" => {
+                        let at = c.pos;
+                        nics = c.number().filter(|&n| (0..=MAX_NICS).contains(&n)).ok_or(()).or_else(|_| c.err_at(at, "nics is a number of NICs (0..=8)"))? as u32;
+                    }
                     _ => return c.err(format!("unknown host option '{k}'")),
                 }
             }
-            StmtKind::Host { name, arch, ram, pmem }
+            StmtKind::Host { name, arch, ram, pmem, nics }
         }
+        "on" => StmtKind::On { host: c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a host name"))? },
+        "switch" => StmtKind::Switch { name: c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a switch name"))? },
+        "link" => {
+            let a = link_end(c)?;
+            let b = link_end(c)?;
+            let (mut delay_ns, mut rate_bps, mut faults) = (None, None, String::new());
+            while let Some(k) = c.ident() {
+                c.expect("=")?;
+                match k {
+                    "delay" => delay_ns = Some(duration(c)?),
+                    "rate" => {
+                        let at = c.pos;
+                        let n = c.number().filter(|&n| n > 0).ok_or(()).or_else(|_| c.err_at(at, "rate is bits per second, with an optional unit (100mbit)"))?;
+                        let mult = match c.ident() {
+                            None | Some("bit") => 1,
+                            Some("kbit") => 1_000,
+                            Some("mbit") => 1_000_000,
+                            Some("gbit") => 1_000_000_000,
+                            Some(u) => return c.err_at(at, format!("unknown rate unit '{u}' (bit, kbit, mbit, gbit)")),
+                        };
+                        rate_bps = Some((n as u64).saturating_mul(mult));
+                    }
+                    "faults" => {
+                        let w = quoted(c)?;
+                        faults = w.0.iter().map(|p| match p { WordPart::Lit(b) => String::from_utf8_lossy(b).into_owned(), WordPart::Var(v) => format!("${v}") }).collect();
+                    }
+                    _ => return c.err(format!("unknown link option '{k}' (delay, rate, faults)")),
+                }
+            }
+            StmtKind::Link { a, b, delay_ns, rate_bps, faults }
+        }
+        "sleep" => StmtKind::Sleep { ns: duration(c)? },
         "reboot" => StmtKind::Reboot { host: c.ident().map(String::from) },
         "spawn" => {
             let label = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a task label"))?;
@@ -168,6 +205,39 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
     };
     c.end()?;
     Ok(kind)
+}
+
+/// Most NICs a host may have.
+const MAX_NICS: i64 = 8;
+
+/// `HOST.ethN` or a switch name.
+fn link_end(c: &mut Cursor<'_>) -> PResult<LinkEnd> {
+    let Some(name) = c.ident().map(String::from) else { return c.err("expected HOST.ethN or a switch name") };
+    if !c.eat(".") {
+        return Ok(LinkEnd::Switch(name));
+    }
+    let at = c.pos;
+    match c.ident().and_then(|d| d.strip_prefix("eth")).and_then(|n| n.parse::<u32>().ok()) {
+        Some(n) if i64::from(n) < MAX_NICS => Ok(LinkEnd::Nic(name, n)),
+        _ => c.err_at(at, "expected a NIC name, eth0..eth7"),
+    }
+}
+
+/// A duration with its unit: `10us`, `1500ms`, `2s`.
+fn duration(c: &mut Cursor<'_>) -> PResult<u64> {
+    let at = c.pos;
+    let Some(n) = c.number().filter(|&n| n >= 0) else { return c.err_at(at, "expected a duration (10us, 5ms, 2s)") };
+    let mult: u64 = match c.ident() {
+        Some("ns") => 1,
+        Some("us") => 1_000,
+        Some("ms") => 1_000_000,
+        Some("s") => 1_000_000_000,
+        _ => return c.err_at(at, "a duration needs a unit: ns, us, ms or s"),
+    };
+    match (n as u64).checked_mul(mult) {
+        Some(ns) if ns <= 3_600_000_000_000 => Ok(ns),
+        _ => c.err_at(at, "durations are at most an hour"),
+    }
 }
 
 fn id_num(c: &mut Cursor<'_>) -> PResult<u32> {

@@ -276,11 +276,17 @@ impl<H: Hal> Kernel<H> {
 
     /// The earliest timer deadline, if any task sleeps with a timeout.
     pub fn next_timer(&self) -> Option<u64> {
-        let task = self.sched.timers.keys().next().map(|k| k.0);
+        let task = self.task_next_timer();
         match (task, self.net_next_timer()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// The earliest deadline of a task's timer (a sleep, a timed wait), leaving out the
+    /// network's background timers.
+    pub fn task_next_timer(&self) -> Option<u64> {
+        self.sched.timers.keys().next().map(|k| k.0)
     }
 
     /// Fires every timer whose deadline has passed.

@@ -46,6 +46,8 @@ impl NeighPacket<Ipv4Addr> for SkBuff {
 #[derive(Clone, Debug)]
 pub struct IpIdents {
     hashrnd: u32,
+    /// `ip6_idents_hashrnd`, IPv6's own secret over the same counters.
+    hashrnd6: u32,
     mix: u32,
     init_secret: u32,
     /// Counters touched so far: bucket → (counter, stamp in jiffies).
@@ -58,7 +60,29 @@ impl IpIdents {
     pub fn new(seed: u64) -> IpIdents {
         let mut rng = Prandom::new(seed);
         let (hashrnd, mix, init_secret) = (rng.next_u32(), rng.next_u32(), rng.next_u32());
-        IpIdents { hashrnd, mix, init_secret, buckets: BTreeMap::new(), rng }
+        // Drawn from a stream of its own so IPv4's draws stay what they were.
+        let hashrnd6 = Prandom::new(seed ^ 0x6970_7636_6964_656e).next_u32();
+        IpIdents { hashrnd, hashrnd6, mix, init_secret, buckets: BTreeMap::new(), rng }
+    }
+
+    /// `__ipv6_select_ident` (4.3, `net/ipv6/output_core.c`): the addresses hashed with
+    /// `ip6_idents_hashrnd` (`__ipv6_addr_jhash` folds the first two words), then one
+    /// counter of the IPv4 array reserved; 0 becomes `1 << 31`.
+    pub fn select6(&mut self, daddr: &crate::net::wire::Ipv6Addr, saddr: &crate::net::wire::Ipv6Addr, now_ns: u64) -> u32 {
+        let words = |a: &crate::net::wire::Ipv6Addr| {
+            let o = a.octets();
+            let w = |i: usize| u32::from_le_bytes([o[i], o[i + 1], o[i + 2], o[i + 3]]);
+            (w(0), w(4), w(8), w(12))
+        };
+        let jh = |a, init| {
+            let (w0, w1, w2, w3) = words(a);
+            jhash_3words(w0 ^ w1, w2, w3, init)
+        };
+        let hash = jh(saddr, jh(daddr, self.hashrnd6)) ^ self.mix;
+        match self.reserve(hash, now_ns) {
+            0 => 1 << 31,
+            id => id,
+        }
     }
 
     /// `__ip_select_ident` for one datagram (`segs` 1) at `now_ns`.
@@ -66,6 +90,12 @@ impl IpIdents {
         // The addresses are hashed as the raw big-endian words a little-endian CPU loads.
         let le = |a: Ipv4Addr| u32::from_le_bytes(a.octets());
         let hash = jhash_3words(le(daddr), le(saddr), u32::from(proto) ^ self.mix, self.hashrnd);
+        self.reserve(hash, now_ns) as u16
+    }
+
+    /// `ip_idents_reserve(hash, 1)`: the counter of bucket `hash`, advanced by one plus
+    /// a random amount growing with the jiffies since it was last used.
+    fn reserve(&mut self, hash: u32, now_ns: u64) -> u32 {
         let idx = hash % IP_IDENTS_SZ;
         let init = jhash_3words(idx, 0, 0, self.init_secret);
         let (id, stamp) = self.buckets.get(&idx).copied().unwrap_or((init, 0));
@@ -77,7 +107,7 @@ impl IpIdents {
         }
         let new = id.wrapping_add(1).wrapping_add(delta);
         self.buckets.insert(idx, (new, now));
-        new.wrapping_sub(1) as u16
+        new.wrapping_sub(1)
     }
 }
 

@@ -8,7 +8,7 @@ use crate::net::core::neigh_key::{NeighInit, NeighPacket};
 use crate::net::core::neighbour::Resolve;
 use crate::net::fib::Flow;
 use crate::net::skbuff::SkBuff;
-use crate::net::snmp::PoBase;
+use crate::net::snmp::{IpStats, PoBase};
 use crate::net::wire::ethernet::EtherType;
 use crate::net::wire::{checksum, ipv6, EthernetAddress, Ipv6Addr};
 use crate::uapi::Errno;
@@ -104,7 +104,39 @@ impl<H: Hal> Kernel<H> {
         if multicast {
             net.mib.ip6_upd_po(net.dev_snmp6.get_mut(&oif), PoBase::OutMcast, len);
         }
-        self.ip6_finish_output2(skb, nexthop);
+        self.ip6_finish_output(skb, nexthop, o.daddr, o.saddr);
+    }
+
+    /// `ip6_finish_output`: a packet over the device MTU is fragmented (a local socket's
+    /// default `IPV6_PMTUDISC_WANT` lets it), with an Identification from
+    /// `ipv6_select_ident`; `FragOKs` once, `FragCreates` per fragment, `FragFails` when
+    /// it cannot be split. The route MTU is the device's (no PMTU cache).
+    fn ip6_finish_output(&mut self, skb: SkBuff, nexthop: Ipv6Addr, daddr: Ipv6Addr, saddr: Ipv6Addr) {
+        let oif = skb.dev;
+        let Some(mtu) = self.net.devices.get(&oif).map(|d| d.mtu) else { return };
+        if skb.len() <= mtu as usize {
+            return self.ip6_finish_output2(skb, nexthop);
+        }
+        let now = self.hal.now_ns();
+        let ident = self.net.ip_idents.select6(&daddr, &saddr, now);
+        match super::ip6_fragment::ip6_fragment(skb.data(), mtu, ident) {
+            Ok(frags) => {
+                for f in frags {
+                    let net = &mut self.net;
+                    net.mib.ip6_inc(net.dev_snmp6.get_mut(&oif), IpStats::FragCreates);
+                    let mut s = SkBuff::alloc(f.len());
+                    s.data_mut().copy_from_slice(&f);
+                    s.dev = oif;
+                    self.ip6_finish_output2(s, nexthop);
+                }
+                let net = &mut self.net;
+                net.mib.ip6_inc(net.dev_snmp6.get_mut(&oif), IpStats::FragOks);
+            }
+            Err(_) => {
+                let net = &mut self.net;
+                net.mib.ip6_inc(net.dev_snmp6.get_mut(&oif), IpStats::FragFails);
+            }
+        }
     }
 
     /// `ip6_finish_output2`: `lo` needs no neighbour; multicast maps to its group MAC;
