@@ -525,3 +525,73 @@ fn garbage_frames_never_panic() {
     }
     h.run_for(60_000_000_000);
 }
+
+/// A router with two NICs (spec net-ipv6.md §10, `ip_forward`): with
+/// `net.ipv4.ip_forward` 0 a datagram for elsewhere is counted in `InAddrErrors` and
+/// dropped; with 1 it leaves eth1 towards the next hop with the TTL one less and the
+/// checksum patched (nothing else changes), counted in `ForwDatagrams`; TTL 1 is
+/// answered with Time Exceeded from eth0's address; a DF datagram over eth1's MTU with
+/// Fragmentation Needed carrying the MTU; one without DF is fragmented.
+#[test]
+fn router_forwards_decrements_ttl_and_answers_its_errors() {
+    let hal = SimHal::new(SimConfig { seed: 3, ram_bytes: 16 << 20, cpus: 1 });
+    hal.nics.add(OUR_MAC.0);
+    hal.nics.add([0x52, 0x54, 0x00, 0x12, 0x34, 0x57]);
+    let mut h = Host { k: Kernel::new(hal, KernelConfig::default()) };
+    for i in 1..=3 {
+        h.k.dev_open(i).unwrap();
+    }
+    h.k.inet_addr_add(2, US, 24).unwrap();
+    h.k.inet_addr_add(3, Ipv4Addr::new(10, 0, 1, 1), 24).unwrap();
+    h.run_for(3_000_000_000);
+    h.k.hal.nics.take_transmitted(1);
+    let far = Ipv4Addr::new(10, 0, 1, 9);
+    let far_mac = EthernetAddress([0x02, 0, 0, 0, 0, 0x09]);
+    // The sender and the receiver make themselves known (ARP requests for us).
+    h.inject(&arp_frame(Operation::Request, PEER_MAC, PEER, EthernetAddress::default(), US, EthernetAddress::BROADCAST));
+    h.k.netif_receive(1, &arp_frame(Operation::Request, far_mac, far, EthernetAddress::default(), Ipv4Addr::new(10, 0, 1, 1), EthernetAddress::BROADCAST));
+    h.k.hal.nics.take_transmitted(1);
+
+    let f = ip_frame(PEER, far, 253, 9, 0, &[], b"forward me", OUR_MAC);
+    assert!(h.inject(&f).is_empty() && h.k.hal.nics.take_transmitted(1).is_empty());
+    assert_eq!(h.snmp("Ip", "InAddrErrors"), 1);
+    assert!(h.proc(ProcNode::NetSnmp).contains("\nIp: 2 64 "), "Forwarding is 2 (off)");
+
+    let idx = h.k.vfs.sysctl.find("net/ipv4/ip_forward").unwrap();
+    h.k.vfs.sysctl.write(idx, b"1\n").unwrap();
+    assert!(h.proc(ProcNode::NetSnmp).contains("\nIp: 1 64 "), "Forwarding is 1 (on)");
+    h.k.netif_receive(0, &f);
+    let out = h.k.hal.nics.take_transmitted(1);
+    assert_eq!(out.len(), 1);
+    assert_eq!(&out[0][0..6], &far_mac.0);
+    let mut expect = f[14..].to_vec();
+    expect[8] = 8;
+    let mut e = ipv4::Packet::new_unchecked(&mut expect[..]);
+    e.fill_checksum();
+    assert_eq!(&out[0][14..], &expect[..], "only the TTL and the checksum change");
+    assert_eq!(h.snmp("Ip", "ForwDatagrams"), 1);
+
+    // TTL 1: Time Exceeded, from the address facing the sender, quoting the datagram.
+    let out = h.inject(&ip_frame(PEER, far, 253, 1, 0, &[], b"x", OUR_MAC));
+    assert_eq!(out.len(), 1);
+    let (_, ip, msg) = parse_ip(&out[0]);
+    let ip = ipv4::Packet::new_unchecked(&ip[..]);
+    assert_eq!((ip.src_addr(), ip.dst_addr()), (US, PEER));
+    assert_eq!((msg[0], msg[1]), (11, 0));
+    assert_eq!(h.snmp("Ip", "InHdrErrors"), 1);
+
+    // DF and over eth1's 1500 bytes: Fragmentation Needed with MTU 1500; no DF: two
+    // fragments on eth1.
+    let big = vec![0x5a; 1600];
+    let mut df = ip_frame(PEER, far, 253, 9, 0, &[], &big, OUR_MAC);
+    ipv4::Packet::new_unchecked(&mut df[14..]).set_dont_frag(true);
+    ipv4::Packet::new_unchecked(&mut df[14..]).fill_checksum();
+    let out = h.inject(&df);
+    let (_, _, msg) = parse_ip(&out[0]);
+    assert_eq!((msg[0], msg[1], u16::from_be_bytes([msg[6], msg[7]])), (3, 4, 1500));
+    assert_eq!(h.snmp("Ip", "FragFails"), 1);
+    h.k.netif_receive(0, &ip_frame(PEER, far, 253, 9, 0, &[], &big, OUR_MAC));
+    let out = h.k.hal.nics.take_transmitted(1);
+    assert_eq!(out.len(), 2, "fragmented");
+    assert_eq!((h.snmp("Ip", "FragOKs"), h.snmp("Ip", "FragCreates")), (1, 2));
+}

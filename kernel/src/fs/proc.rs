@@ -201,7 +201,7 @@ impl<H: Hal> Kernel<H> {
             // 4.3 shows the real addresses to every reader.
             ProcNode::Iomem => Ok(self.iomem.iomem_text().into_bytes()),
             ProcNode::NetDev => Ok(self.net.proc_net_dev().into_bytes()),
-            ProcNode::NetSnmp => Ok(crate::net::snmp::snmp_seq_show(&self.net.mib, false, 64).into_bytes()),
+            ProcNode::NetSnmp => Ok(crate::net::snmp::snmp_seq_show(&self.net.mib, self.ipv4_forwarding(), 64).into_bytes()),
             ProcNode::NetSnmp6 => Ok(crate::net::snmp::snmp6_seq_show(&self.net.mib).into_bytes()),
             ProcNode::NetNetstat => Ok(crate::net::snmp::netstat_seq_show(&self.net.mib).into_bytes()),
             ProcNode::NetArp => Ok(self.net.proc_net_arp().into_bytes()),

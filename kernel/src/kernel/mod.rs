@@ -191,6 +191,7 @@ impl<H: Hal> Kernel<H> {
         s.register("vm/max_map_count", 0o644, KnobValue::Int { value: crate::mm::DEFAULT_MAX_MAP_COUNT, min: 0, max: i32::MAX as i64 });
         crate::security::min_addr::register(s);
         s.register(crate::net::ipv6::ip6_forward::FORWARDING_SYSCTL, 0o644, KnobValue::Int { value: 0, min: i32::MIN as i64, max: i32::MAX as i64 });
+        s.register(crate::net::ipv4::ip_forward::IP_FORWARD_SYSCTL, 0o644, KnobValue::Int { value: 0, min: i32::MIN as i64, max: i32::MAX as i64 });
     }
 
     /// Registers a built-in program `execve` may run (a `#!k43 NAME` file).

@@ -57,7 +57,8 @@ pub struct Net {
     pub nd: NeighTable<Ipv6Addr, SkBuff>,
     /// The ARP table (`arp_tbl`).
     pub arp: NeighTable<Ipv4Addr, SkBuff>,
-    /// IPv4 sysctls (`net.ipv4.ip_forward`, `icmp_echo_ignore_*`, …).
+    /// IPv4 sysctls the stack reads (`icmp_echo_ignore_*`, …; `net.ipv4.ip_forward` is
+    /// in the sysctl tree).
     pub ipv4: ipv4::Ipv4Sysctl,
     /// Per-destination ICMPv4 rate-limit state and `ip_error`'s per-source buckets
     /// (`net->ipv4.peers`), keyed by (address, VRF master).

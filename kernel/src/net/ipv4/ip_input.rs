@@ -99,6 +99,7 @@ impl<H: Hal> Kernel<H> {
         let ctx = IcmpCtx::input(&rt, pkt_type, iif, opts);
         match rt.error {
             Some(e) => self.ip_error(&pkt, &ctx, e),
+            None if !rt.local => self.ip_forward(pkt, &ctx, &rt),
             None => self.ip_local_deliver(pkt, &ctx),
         }
     }
@@ -107,7 +108,7 @@ impl<H: Hal> Kernel<H> {
     /// `InNoRoutes` for no route); a router answers Destination Unreachable, limited per
     /// source by `ip_error`'s own bucket.
     fn ip_error(&mut self, pkt: &[u8], ctx: &IcmpCtx, e: Errno) {
-        if !self.net.ipv4.ip_forward {
+        if !self.ipv4_forwarding() {
             match e {
                 Errno::EHOSTUNREACH => self.ip_inc(IpStats::InAddrErrors),
                 Errno::ENETUNREACH => self.ip_inc(IpStats::InNoRoutes),

@@ -185,7 +185,7 @@ impl<H: Hal> Kernel<H> {
     /// `ip_finish_output`: a datagram larger than the device MTU is fragmented
     /// (`FragOKs`, `FragCreates`, or `FragFails`). Locally built datagrams may be
     /// fragmented even with DF (`ignore_df`, the ICMP socket's `IP_PMTUDISC_DONT`).
-    fn ip_finish_output(&mut self, skb: SkBuff, rt: &Rtable) {
+    pub(crate) fn ip_finish_output(&mut self, skb: SkBuff, rt: &Rtable) {
         let Some(mtu) = self.net.devices.get(&rt.dev).map(|d| d.mtu) else { return };
         if skb.len() <= mtu as usize {
             return self.ip_finish_output2(skb, rt);

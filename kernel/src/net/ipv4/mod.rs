@@ -12,6 +12,7 @@ pub mod ip_do_fragment;
 pub mod ip_fragment;
 pub mod ip_input;
 pub mod ip_options;
+pub mod ip_forward;
 pub mod ip_output;
 pub mod route;
 pub mod udp;
@@ -19,8 +20,6 @@ pub mod udp;
 /// The IPv4 sysctls the stack reads, with 4.3's defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ipv4Sysctl {
-    /// `net.ipv4.ip_forward` (and `conf.all.forwarding`): 0, a host.
-    pub ip_forward: bool,
     /// `net.ipv4.icmp_echo_ignore_all`: 0.
     pub icmp_echo_ignore_all: bool,
     /// `net.ipv4.icmp_echo_ignore_broadcasts`: 1 (`icmp_sk_init`).
@@ -35,7 +34,6 @@ impl Ipv4Sysctl {
     /// 4.3's defaults.
     pub const fn new() -> Self {
         Ipv4Sysctl {
-            ip_forward: false,
             icmp_echo_ignore_all: false,
             icmp_echo_ignore_broadcasts: true,
             icmp_ignore_bogus_error_responses: true,

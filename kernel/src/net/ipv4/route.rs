@@ -107,10 +107,10 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EINVAL);
         }
         let fl = Flow::input(daddr, saddr, iif).tos(tos & IPTOS_RT_MASK);
-        let forward = self.net.ipv4.ip_forward;
-        let (rtype, route_err) = match self.net.fib4.lookup(&fl) {
-            Ok(r) => (r.route.rtype, None),
-            Err(e) => (RouteType::Unreachable, Some(if forward { e.errno } else { Errno::EHOSTUNREACH })),
+        let forward = self.ipv4_forwarding();
+        let (rtype, route_err, hop) = match self.net.fib4.lookup(&fl) {
+            Ok(r) => (r.route.rtype, None, (r.route.oif, r.route.gateway)),
+            Err(e) => (RouteType::Unreachable, Some(if forward { e.errno } else { Errno::EHOSTUNREACH }), (0, None)),
         };
         match rtype {
             RouteType::Broadcast if route_err.is_none() => self.brd_input(saddr, tos),
@@ -121,12 +121,19 @@ impl<H: Hal> Kernel<H> {
             _ => {
                 let error = match route_err {
                     Some(e) => e,
-                    // A host's route to elsewhere; a router forwards (not modelled: the
-                    // router half lands with forwarding), or calls a non-unicast type
-                    // a martian destination.
+                    // A host's route to elsewhere; a router calls a non-unicast type a
+                    // martian destination and forwards the rest (ip_mkroute_input).
                     None if !forward => Errno::EHOSTUNREACH,
                     None if rtype != RouteType::Unicast => return Err(Errno::EINVAL),
-                    None => Errno::EHOSTUNREACH,
+                    None => {
+                        self.fib_validate_source(saddr, daddr, tos)?;
+                        let (dev, gw) = hop;
+                        let mut rt = Rtable::local_input(RouteType::Unicast, false);
+                        rt.local = false;
+                        rt.dev = dev;
+                        rt.nexthop = gw.unwrap_or(daddr);
+                        return Ok(rt);
+                    }
                 };
                 let mut rt = Rtable::local_input(RouteType::Unreachable, false);
                 rt.local = false;
