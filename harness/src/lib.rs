@@ -20,6 +20,7 @@ pub mod programs;
 pub mod runner;
 pub mod scn;
 pub mod strace;
+pub mod tcpdump;
 pub mod trace;
 pub mod world;
 

@@ -503,10 +503,15 @@ impl<P: Platform> World<P> {
             }
         }
         for a in fabric.deliver_due(now) {
-            if let Some(host) = self.hosts.get_mut(a.host) {
-                host.kernel.netif_receive(a.nic, &a.frame);
-                self.handle_events(a.host);
+            if a.host >= self.hosts.len() {
+                continue;
             }
+            if self.tracing {
+                let p = self.prefix(a.host);
+                self.trace.push(format!("{p}== eth{} < {}", a.nic, crate::tcpdump::summary(&a.frame)));
+            }
+            self.hosts[a.host].kernel.netif_receive(a.nic, &a.frame);
+            self.handle_events(a.host);
         }
         self.fabric = Some(fabric);
     }
