@@ -7,6 +7,7 @@
 //! k43-bundle 1
 //! seed 1                      (or `seed rdrand`: the image draws one, see hwrng.rs)
 //! trace 0
+//! frame-test 1                (optional: run the frame test after the scenarios, frames.rs)
 //! scenario scenarios/core/ids.scn 345
 //! <345 bytes of scenario text>
 //! scenario …
@@ -23,6 +24,8 @@ pub struct Bundle {
     pub seed_from_cpu: bool,
     /// Print every trace line, not only the verdicts.
     pub trace: bool,
+    /// `frame-test 1`: after the scenarios, run the frame test on the virtio-net NIC.
+    pub frame_test: bool,
     /// (path, source) in order.
     pub scenarios: Vec<(String, String)>,
 }
@@ -61,7 +64,7 @@ fn parse(bytes: &[u8]) -> Result<Bundle, &'static str> {
     if line(&mut rest) != Some(b"k43-bundle 1".as_slice()) {
         return Err("not a k43-bundle 1");
     }
-    let mut b = Bundle { seed: 1, seed_from_cpu: false, trace: false, scenarios: Vec::new() };
+    let mut b = Bundle { seed: 1, seed_from_cpu: false, trace: false, frame_test: false, scenarios: Vec::new() };
     while let Some(l) = line(&mut rest) {
         let text = core::str::from_utf8(l).map_err(|_| "bundle header is not UTF-8")?;
         let mut words = text.split(' ');
@@ -71,6 +74,7 @@ fn parse(bytes: &[u8]) -> Result<Bundle, &'static str> {
                 w => b.seed = w.and_then(|s| s.parse().ok()).ok_or("bad seed line")?,
             },
             Some("trace") => b.trace = words.next() == Some("1"),
+            Some("frame-test") => b.frame_test = words.next() == Some("1"),
             Some("scenario") => {
                 let path = words.next().ok_or("scenario without a path")?;
                 let len: usize = words.next().and_then(|s| s.parse().ok()).ok_or("scenario without a length")?;

@@ -3,7 +3,7 @@
 //! buffered console, one RAM region of exactly `ram_bytes` — but real page tables, a real
 //! CR3, and user copies under real SMAP.
 
-use crate::{layout, paging, uaccess};
+use crate::{layout, paging, uaccess, virtio_net};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
@@ -29,6 +29,8 @@ pub struct X86Hal {
     /// without touching (and so faulting in under TCG) 64 MiB per host.
     touched_end: Cell<u64>,
     patches: RefCell<BTreeMap<usize, Vec<u8>>>,
+    /// The machine's virtio-net NIC is this host's NIC 0 (`eth0`).
+    nic: bool,
 }
 
 impl X86Hal {
@@ -47,7 +49,26 @@ impl X86Hal {
             next_asid: Cell::new(0),
             touched_end: Cell::new(start),
             patches: RefCell::new(BTreeMap::new()),
+            nic: false,
         }
+    }
+
+    /// The same machine with the virtio-net NIC (see `virtio_net::probe`) as NIC 0, or
+    /// `None` when the machine has none. Scenario hosts are made without it, so they see
+    /// no NIC at all, as in the simulator.
+    pub fn with_nic(mut self) -> Option<X86Hal> {
+        virtio_net::mac()?;
+        self.nic = true;
+        Some(self)
+    }
+
+    /// The next frame NIC 0 received, if one is waiting (the image polls; a received frame
+    /// goes to `Kernel::netif_receive`, as a NIC's receive interrupt would hand it over).
+    pub fn nic_poll(&self) -> Option<Vec<u8>> {
+        if !self.nic {
+            return None;
+        }
+        virtio_net::poll()
     }
 
     /// The armed timer deadline (what a periodic timer will compare against).
@@ -264,6 +285,19 @@ impl TextPatch for X86Hal {
 impl Devices for X86Hal {
     fn device_names(&self) -> &[&'static str] {
         &[]
+    }
+    fn nic_count(&self) -> u32 {
+        self.nic as u32
+    }
+    fn nic_mac(&self, nic: u32) -> Option<[u8; 6]> {
+        if self.nic && nic == 0 {
+            virtio_net::mac()
+        } else {
+            None
+        }
+    }
+    fn nic_transmit(&self, nic: u32, frame: &[u8]) -> bool {
+        self.nic && nic == 0 && virtio_net::transmit(frame)
     }
 }
 

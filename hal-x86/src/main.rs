@@ -12,6 +12,7 @@ mod bundle;
 mod clock;
 mod cpu;
 mod demo;
+mod frames;
 mod gdt;
 mod hal;
 mod heap;
@@ -19,11 +20,13 @@ mod hwrng;
 mod idt;
 mod layout;
 mod paging;
+mod pci;
 mod qemu;
 mod selftest;
 mod serial;
 mod sync;
 mod uaccess;
+mod virtio_net;
 
 core::arch::global_asm!(include_str!("boot.s"), options(att_syntax));
 
@@ -72,6 +75,18 @@ extern "C" fn kmain(start_info: u32) -> ! {
     selftest::deliberate_fault();
     println!("{}", selftest::uaccess());
     println!("{}", selftest::irq_uaccess());
+    // A machine without a virtio-net NIC prints nothing here and runs as before.
+    match virtio_net::probe() {
+        Ok(Some(f)) => println!(
+            "virtio-net: {} at {}, legacy I/O BAR {:#x}, {}-entry queues, polled",
+            f.mac.iter().map(|b| alloc::format!("{b:02x}")).collect::<alloc::vec::Vec<_>>().join(":"),
+            f.function,
+            f.io_base,
+            virtio_net::QUEUE_SIZE
+        ),
+        Ok(None) => {}
+        Err(e) => println!("virtio-net: {e}"),
+    }
 
     let mut bundle = match bundle::from_start_info(start_info as u64) {
         Ok(b) => b,
@@ -87,7 +102,19 @@ extern "C" fn kmain(start_info: u32) -> ! {
         }
     }
     println!("bundle: {} scenarios, seed {}", bundle.scenarios.len(), bundle.seed);
-    let (passed, failed, first_done) = demo::run_all(&bundle);
+    let (mut passed, mut failed, first_done) = demo::run_all(&bundle);
+    if bundle.frame_test {
+        match frames::run(bundle.seed) {
+            Ok(r) => {
+                passed += 1;
+                println!("frame-test: PASS seed={} {} frames in, {} frames out, {} datagrams echoed", bundle.seed, r.received, r.sent, r.echoed);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("frame-test: FAIL seed={}: {e}", bundle.seed);
+            }
+        }
+    }
     let leaked_tables = paging::tables_in_use();
     let leaked_ram = layout::HOST_RAM_SIZE - layout::host_ram_free_bytes();
     println!("after all runs: {leaked_tables} page-table frames, {leaked_ram} bytes of host RAM still in use");

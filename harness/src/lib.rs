@@ -14,6 +14,7 @@ pub mod captext;
 pub mod exec;
 pub mod fabric;
 pub mod frames;
+pub mod frametest;
 pub mod migration;
 pub mod netprogs;
 pub mod programs;

@@ -53,6 +53,13 @@ enum Cmd {
         /// Kill a guest still running after this many seconds.
         #[arg(long, default_value_t = 300)]
         timeout: u64,
+        /// Skip the frame test (a second boot, with a virtio-net NIC, whose replies to
+        /// real frames are held byte for byte against the simulator's).
+        #[arg(long, conflicts_with = "frame_test_only")]
+        no_frame_test: bool,
+        /// Run only the frame test, no scenarios.
+        #[arg(long)]
+        frame_test_only: bool,
     },
     /// Reproduce one run with its full trace.
     Replay {
@@ -135,14 +142,14 @@ fn main() -> ExitCode {
             run(&files, seeds, trace, json, pcap.as_deref())
         }
         Cmd::Replay { path, seed } => run(&[path], seed..seed + 1, true, false, None),
-        Cmd::Qemu { arch, paths, seed, trace, timeout } => {
+        Cmd::Qemu { arch, paths, seed, trace, timeout, no_frame_test, frame_test_only } => {
             if arch != "x86" {
                 eprintln!("error: only `x86` boots today (got `{arch}`)");
                 return ExitCode::from(2);
             }
             let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths };
             match collect(&paths) {
-                Ok(files) => qemu_x86(&files, seed, trace, timeout),
+                Ok(files) => qemu_x86(&files, seed, trace, timeout, !no_frame_test, !frame_test_only),
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
@@ -152,12 +159,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeout: u64) -> ExitCode {
+fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeout: u64, frame_test: bool, scenarios: bool) -> ExitCode {
     use harness::qemu;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_path_buf();
     let mut embed = Vec::new();
     let mut skipped = Vec::new();
-    for f in files {
+    for f in files.iter().filter(|_| scenarios) {
         let src = match std::fs::read_to_string(f) {
             Ok(s) => s,
             Err(e) => {
@@ -178,17 +185,50 @@ fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeou
             return ExitCode::from(2);
         }
     };
-    let bundle_path = std::env::temp_dir().join(format!("k43-bundle-{}.bin", std::process::id()));
-    if let Err(e) = std::fs::write(&bundle_path, qemu::bundle(&embed, seed_arg, show)) {
-        eprintln!("error: {}: {e}", bundle_path.display());
-        return ExitCode::from(2);
+    let (mut pass, mut fail, mut status_ok) = (0, 0, true);
+    if scenarios {
+        match qemu_scenarios(&elf, &embed, &skipped, seed_arg, show, timeout) {
+            Ok((p, f, ok)) => (pass, fail, status_ok) = (p, f, ok),
+            Err(code) => return code,
+        }
     }
-    println!("qemu-system-x86_64 {} -initrd {}", qemu::qemu_args(&elf).join(" "), bundle_path.display());
-    let boot = match qemu::boot(&elf, &bundle_path, timeout) {
+    if frame_test {
+        if qemu_frame_test(&elf, seed_arg, show, timeout) {
+            pass += 1;
+        } else {
+            fail += 1;
+        }
+    }
+    println!("{pass} passed, {fail} failed");
+    if fail == 0 && status_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Boots the image with the scenarios in `embed` and holds each verdict and trace hash
+/// against the simulator's: (passed, failed, QEMU's status was the pass code).
+fn qemu_scenarios(
+    elf: &Path,
+    embed: &[(String, String)],
+    skipped: &[(String, String)],
+    seed_arg: harness::qemu::Seed,
+    show: bool,
+    timeout: u64,
+) -> Result<(u32, u32, bool), ExitCode> {
+    use harness::qemu;
+    let bundle_path = std::env::temp_dir().join(format!("k43-bundle-{}.bin", std::process::id()));
+    if let Err(e) = std::fs::write(&bundle_path, qemu::bundle(embed, seed_arg, show)) {
+        eprintln!("error: {}: {e}", bundle_path.display());
+        return Err(ExitCode::from(2));
+    }
+    println!("qemu-system-x86_64 {} -initrd {}", qemu::qemu_args(elf).join(" "), bundle_path.display());
+    let boot = match qemu::boot(elf, &bundle_path, timeout) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
     };
     let _ = std::fs::remove_file(&bundle_path);
@@ -207,11 +247,11 @@ fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeou
                 for l in boot.serial.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev() {
                     println!("  {l}");
                 }
-                return ExitCode::from(1);
+                return Err(ExitCode::from(1));
             }
         },
     };
-    let results = qemu::compare(&embed, &boot.serial, seed);
+    let results = qemu::compare(embed, &boot.serial, seed);
     let (mut pass, mut fail) = (0, 0);
     for r in &results {
         match &r.metal {
@@ -235,7 +275,7 @@ fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeou
         println!("{line}");
     }
     println!("not embeddable: {}", if skipped.is_empty() { "none" } else { "" });
-    for (p, why) in &skipped {
+    for (p, why) in skipped {
         println!("  {p}: {why}");
     }
     let status_ok = match boot.status {
@@ -252,12 +292,80 @@ fn qemu_x86(files: &[PathBuf], seed_arg: harness::qemu::Seed, show: bool, timeou
             false
         }
     };
-    println!("{pass} passed, {fail} failed");
-    if fail == 0 && status_ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    Ok((pass, fail, status_ok))
+}
+
+/// The frame test: boots the image with a virtio-net NIC, sends it [`harness::frametest::frames`]
+/// through QEMU, and holds the frames it sent back against the simulator's for the same
+/// seed, byte for byte, and against what Linux answers ([`harness::frametest::check_replies`]).
+fn qemu_frame_test(elf: &Path, seed_arg: harness::qemu::Seed, show: bool, timeout: u64) -> bool {
+    use harness::{frametest, qemu};
+    let named = frametest::frames();
+    let frames: Vec<Vec<u8>> = named.iter().map(|(_, f)| f.clone()).collect();
+    let fb = match qemu::frame_boot(elf, seed_arg, &frames, timeout) {
+        Ok(b) => b,
+        Err(e) => {
+            println!("FAIL frame test: {e}");
+            return false;
+        }
+    };
+    if show {
+        print!("{}", fb.boot.serial);
     }
+    let last_lines = |serial: &str| {
+        for l in serial.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev() {
+            println!("  {l}");
+        }
+    };
+    let seed = match seed_arg {
+        qemu::Seed::Fixed(n) => n,
+        qemu::Seed::Cpu => match qemu::drawn_seed(&fb.boot.serial) {
+            Some((n, _)) => n,
+            None => {
+                println!("FAIL frame test: --seed random, but the guest never reported its seed; its last lines:");
+                last_lines(&fb.boot.serial);
+                return false;
+            }
+        },
+    };
+    let guest = fb.boot.serial.lines().find(|l| l.starts_with("frame-test: ")).unwrap_or("(no frame-test line)");
+    if fb.boot.status != 33 || !fb.done || fb.after_done != 0 || !guest.starts_with("frame-test: PASS") {
+        println!(
+            "FAIL frame test seed={seed}: QEMU status {} (33 = pass), done marker {}, {} frames after it; the guest's last lines:",
+            fb.boot.status,
+            if fb.done { "received" } else { "missing" },
+            fb.after_done
+        );
+        last_lines(&fb.boot.serial);
+        return false;
+    }
+    let sim = match harness::sim::frame_test(seed, &frames) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("FAIL frame test seed={seed}: the simulator's run failed: {e}");
+            return false;
+        }
+    };
+    if let Some(d) = qemu::frame_diff(&fb.received, &sim) {
+        println!("FAIL frame test seed={seed}: the metal's replies differ from the simulator's: {d}");
+        for (i, (name, _)) in named.iter().enumerate() {
+            println!("  frame {i} sent: {name}");
+        }
+        return false;
+    }
+    if let Err(e) = frametest::check_replies(&sim) {
+        println!("FAIL frame test seed={seed}: {e}");
+        return false;
+    }
+    let bytes: usize = fb.received.iter().map(|f| f.len()).sum();
+    println!(
+        "PASS frame test seed={seed}: {} frames sent through QEMU's virtio-net (netdev dgram over unix sockets), {} frames ({bytes} bytes) back, byte for byte the simulator's; {:.2} s",
+        frames.len(),
+        fb.received.len(),
+        fb.elapsed.as_secs_f64()
+    );
+    println!("{guest}");
+    true
 }
 
 fn run(files: &[PathBuf], seeds: std::ops::Range<u64>, show_trace: bool, json: bool, pcap: Option<&Path>) -> ExitCode {
