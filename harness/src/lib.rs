@@ -15,6 +15,7 @@ pub mod exec;
 pub mod fabric;
 pub mod frames;
 pub mod frametest;
+pub mod ip;
 pub mod migration;
 pub mod netprogs;
 pub mod programs;

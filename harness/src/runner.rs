@@ -385,8 +385,30 @@ impl<F: PlatformFactory> Runner<F> {
                 }
             }
             StmtKind::Expect(e) => self.expect(e)?,
+            StmtKind::Ip { args } => {
+                let (shown, out) = self.run_ip(args)?;
+                for line in out.text.lines() {
+                    self.world.note(format!("| {line}"));
+                }
+                if out.status != 0 {
+                    return Err(format!("ip {shown}: exit status {}", out.status));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// `ip ARGS…` as root on the current host (`harness::ip`), with `$var`s expanded;
+    /// returns the command line as run and what it produced.
+    fn run_ip(&mut self, args: &[Word]) -> Result<(String, crate::ip::IpOutput), Fail> {
+        let mut words = Vec::new();
+        for w in args {
+            words.push(String::from_utf8_lossy(&self.word(w)?).into_owned());
+        }
+        let argv: Vec<&str> = words.iter().map(String::as_str).collect();
+        let h = self.host();
+        let out = crate::ip::ip(&mut self.world.hosts[h].kernel, &argv);
+        Ok((words.join(" "), out))
     }
 
     fn expect(&mut self, e: &Expect) -> Result<(), Fail> {
@@ -424,6 +446,11 @@ impl<F: PlatformFactory> Runner<F> {
                 let h = self.host();
                 let all = self.world.hosts[h].kernel.dmesg().join("\n");
                 check(*op, all.as_bytes(), &t, "dmesg")
+            }
+            Expect::Ip { args, op, text } => {
+                let t = self.word(text)?;
+                let (shown, out) = self.run_ip(args)?;
+                check(*op, out.text.as_bytes(), &t, &format!("the output of `ip {shown}`"))
             }
             Expect::Exited { label, code } => self.expect_status(label, kernel::uapi::wait::exited(*code)),
             Expect::Killed { label, sig } => self.expect_status(label, kernel::uapi::wait::signaled(*sig, false)),

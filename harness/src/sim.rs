@@ -63,9 +63,11 @@ impl PlatformFactory for SimFactory {
         // Each boot draws its own entropy, still from the run's seed.
         let seed = self.seed.wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_add((boot as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9));
         let m = old.reboot(SimConfig { seed, ram_bytes: ram, cpus: 1 });
-        // The NICs are hardware: they survive the power cycle.
+        // The NICs are hardware: they survive the power cycle (their queues do not).
         for n in 0..old.nics.count() {
-            m.nics.add(old.nics.mac(n).unwrap_or_default());
+            if let Some(mac) = old.nics.mac(n) {
+                m.nics.add(mac);
+            }
         }
         Ok(m)
     }

@@ -196,6 +196,8 @@ pub enum Expect {
     Exited { label: String, code: i32 },
     /// A task was killed by a signal.
     Killed { label: String, sig: i32 },
+    /// What `ip ARGS…` prints (errors included; its exit status is not checked).
+    Ip { args: Vec<Word>, op: TextOp, text: Word },
 }
 
 /// One end of a `link` line.
@@ -257,4 +259,7 @@ pub enum StmtKind {
     Wait { label: String },
     /// `expect …`
     Expect(Expect),
+    /// `ip ARGS…`: iproute2's `ip` as root on the current host (`harness::ip`); its output
+    /// goes to the trace, and a non-zero exit status fails the scenario.
+    Ip { args: Vec<Word> },
 }

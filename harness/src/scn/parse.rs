@@ -201,6 +201,13 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
         "run" => StmtKind::Run,
         "wait" => StmtKind::Wait { label: c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a task label"))? },
         "expect" => StmtKind::Expect(expect(c)?),
+        "ip" => {
+            let args = ip_words(c, false)?;
+            if args.is_empty() {
+                return c.err("expected the arguments of ip");
+            }
+            StmtKind::Ip { args }
+        }
         _ => return c.err_at(save, format!("unknown command '{word}'")),
     };
     c.end()?;
@@ -278,7 +285,15 @@ fn expect(c: &mut Cursor<'_>) -> PResult<Expect> {
         let op = text_op(c)?;
         return Ok(Expect::File { path, op, text: quoted(c)? });
     }
-    let Some(label) = c.ident().map(String::from) else { return c.err("expected 'trace', 'dmesg', a path or a task label") };
+    let Some(label) = c.ident().map(String::from) else { return c.err("expected 'trace', 'dmesg', 'ip', a path or a task label") };
+    if label == "ip" && !c.looking_at("exited") && !c.looking_at("killed") {
+        let args = ip_words(c, true)?;
+        if args.is_empty() {
+            return c.err("expected the arguments of ip");
+        }
+        let op = text_op(c)?;
+        return Ok(Expect::Ip { args, op, text: quoted(c)? });
+    }
     if c.eat("exited") {
         let at = c.pos;
         let code = c.number().filter(|n| (0..=255).contains(n)).ok_or(()).or_else(|_| c.err_at(at, "expected an exit code 0..255"))? as i32;
@@ -290,6 +305,26 @@ fn expect(c: &mut Cursor<'_>) -> PResult<Expect> {
         return Ok(Expect::Killed { label, sig });
     }
     c.err("expected 'exited' or 'killed'")
+}
+
+/// The words of an `ip` line (bare words split at whitespace, `$var` allowed, or quoted):
+/// to the end of the line, or for an expectation up to its `==`, `contains` or `lacks`.
+fn ip_words(c: &mut Cursor<'_>, expectation: bool) -> PResult<Vec<Word>> {
+    let mut words = Vec::new();
+    loop {
+        if c.at_end() {
+            break;
+        }
+        if expectation {
+            let rest = c.rest();
+            let op = ["==", "contains", "lacks"].iter().any(|op| rest.strip_prefix(op).is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '"'])));
+            if op {
+                break;
+            }
+        }
+        words.push(c.bare_word()?);
+    }
+    Ok(words)
 }
 
 fn signal_number(name: &str) -> Option<i32> {

@@ -58,9 +58,57 @@ impl<H: Hal> Kernel<H> {
             return Ok(());
         }
         dev.flags |= IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+        // dev_activate → attach_default_qdiscs: a device without a queue gets noqueue.
+        dev.qdisc = if dev.tx_queue_len == 0 { "noqueue" } else { "pfifo_fast" };
         self.inetdev_up(ifindex);
         self.addrconf_dev_up(ifindex);
         self.net_run_backlog();
+        Ok(())
+    }
+
+    /// `ip link set dev DEV down` (`dev_close`): the device stops, then the `NETDEV_DOWN`
+    /// notifiers run. IPv4 (`fib_netdev_event` → `fib_disable_ip`) removes every route
+    /// whose next hop is on the device, in every table — the address routes, the local
+    /// and broadcast ones and the administrator's — and the device's ARP entries; the
+    /// addresses stay and their routes come back with the next `dev_open`. IPv6
+    /// (`addrconf_ifdown(dev, 0)`) removes the routes through the device, its ND entries
+    /// and, 4.3 being older than `keep_addr_on_down` (4.6), every address with its local
+    /// route: a manually added address is gone for good, the link-local one comes back on
+    /// `dev_open`. `ENODEV` for no such device; closing a closed device does nothing.
+    pub fn dev_close(&mut self, ifindex: u32) -> Result<(), Errno> {
+        let dev = self.net.devices.get_mut(&ifindex).ok_or(Errno::ENODEV)?;
+        if dev.flags & IFF_UP == 0 {
+            return Ok(());
+        }
+        // dev_get_flags reports RUNNING and LOWER_UP only for a running device.
+        dev.flags &= !(IFF_UP | IFF_RUNNING | IFF_LOWER_UP);
+        self.fib_disable_ip(ifindex);
+        self.addrconf_ifdown(ifindex, false);
+        Ok(())
+    }
+
+    /// `ip link set dev DEV mtu N` (`dev_set_mtu`): the same MTU is a no-op; a negative
+    /// one (an `IFLA_MTU` above `INT_MAX` read as `int`) is `EINVAL`; an Ethernet device
+    /// takes 68..=1500 (`eth_change_mtu`, else `EINVAL`), `lo` anything (`loopback_ops`
+    /// has no `ndo_change_mtu`). Then `NETDEV_CHANGEMTU`: below 68 IPv4 leaves the device
+    /// (`inetdev_event` → `inetdev_destroy`: its addresses and their routes go) and comes
+    /// back, empty, once the MTU is large enough again; below 1280 so does IPv6
+    /// (`addrconf_ifdown(dev, 1)`; `ipv6_add_dev` when it grows back).
+    pub fn dev_set_mtu(&mut self, ifindex: u32, new_mtu: i32) -> Result<(), Errno> {
+        let dev = self.net.devices.get_mut(&ifindex).ok_or(Errno::ENODEV)?;
+        if i64::from(new_mtu) == i64::from(dev.mtu) {
+            return Ok(());
+        }
+        if new_mtu < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mtu = new_mtu as u32;
+        if matches!(dev.kind, DevKind::Ether { .. }) && !(68..=super::netdevice::ETH_DATA_LEN).contains(&mtu) {
+            return Err(Errno::EINVAL);
+        }
+        dev.mtu = mtu;
+        self.inetdev_changemtu(ifindex);
+        self.addrconf_changemtu(ifindex);
         Ok(())
     }
 

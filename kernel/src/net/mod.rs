@@ -1,6 +1,7 @@
 //! Networking (`net/`): wire formats, devices, the IPv4 and IPv6 stacks' receive and
 //! transmit paths with ARP and neighbour discovery, ICMP and ICMPv6, routing tables,
-//! fragment reassembly, MIB counters.
+//! fragment reassembly, MIB counters, and rtnetlink's handlers (`ip`'s side of the
+//! kernel: routes, rules, links, addresses, neighbours).
 //!
 //! One network namespace per kernel ([`Net`]). Frames enter through
 //! [`Kernel::netif_receive`] (a NIC's receive path) and run to completion, as Linux's
@@ -15,6 +16,7 @@ pub mod inet_frag;
 pub mod ipv4;
 pub mod ipv6;
 pub mod netdevice;
+pub mod rtnetlink;
 pub mod skbuff;
 pub mod snmp;
 pub mod socket;

@@ -121,6 +121,18 @@ pub struct NetDevice {
     pub addrs4: Vec<InIfAddr>,
     /// Counters.
     pub stats: DevStats,
+    /// `dev->tx_queue_len`: 0 for `lo` (`loopback_setup`), 1000 for Ethernet
+    /// (`ether_setup`); it decides the default qdisc and `ip link`'s `qlen`.
+    pub tx_queue_len: u32,
+    /// The root qdisc's name (`dev->qdisc->ops->id`): `noop` until the device is first
+    /// opened, then what `attach_default_qdiscs` picked — `noqueue` for a device without
+    /// a queue, `pfifo_fast` otherwise. A closed device keeps it (`dev_deactivate` only
+    /// parks the queues), so `ip link` shows it on a device that is down again.
+    pub qdisc: &'static str,
+    /// `dev->ip_ptr` is set: the device has its IPv4 state (`in_device`). Created with the
+    /// device (`NETDEV_REGISTER`); an MTU below 68 destroys it with every address and an
+    /// MTU of 68 or more creates it again, empty (`inetdev_event`).
+    pub in_dev: bool,
 }
 
 impl NetDevice {
@@ -135,6 +147,9 @@ impl NetDevice {
             flags: IFF_LOOPBACK,
             addrs4: Vec::new(),
             stats: DevStats::default(),
+            tx_queue_len: 0,
+            qdisc: "noop",
+            in_dev: true,
         }
     }
 
@@ -149,6 +164,9 @@ impl NetDevice {
             flags: IFF_BROADCAST | IFF_MULTICAST,
             addrs4: Vec::new(),
             stats: DevStats::default(),
+            tx_queue_len: 1000,
+            qdisc: "noop",
+            in_dev: true,
         }
     }
 

@@ -444,6 +444,22 @@ impl<A: FibAddr> Fib<A> {
             .sum()
     }
 
+    /// Forgets `addr` as the preferred source of the routes through `oif` (every route for
+    /// `None`), keeping the routes: IPv6's `rt6_remove_prefsrc` when the address goes.
+    /// Returns how many routes changed.
+    pub fn clear_prefsrc(&mut self, oif: Option<u32>, addr: A) -> usize {
+        let mut n = 0;
+        for t in self.tables.values_mut() {
+            for r in t.routes_mut() {
+                if oif.is_none_or(|o| o == r.oif) && r.prefsrc == Some(addr) {
+                    r.prefsrc = None;
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
     /// The policy rules in order.
     pub fn rules(&self) -> &[Rule<A>] {
         self.rules.as_slice()

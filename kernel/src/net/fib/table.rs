@@ -96,6 +96,12 @@ impl<A: FibAddr> Table<A> {
         nodes.into_iter().flat_map(|(_, _, v)| v.iter()).collect()
     }
 
+    /// Every route, mutably, in key order; the caller must not change what keys a route
+    /// (its destination and prefix length).
+    pub(crate) fn routes_mut(&mut self) -> impl Iterator<Item = &mut Route<A>> + '_ {
+        self.nodes.values_mut().flat_map(|v| v.iter_mut())
+    }
+
     /// Keeps the routes `keep` accepts; returns how many were removed.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Route<A>) -> bool) -> usize {
         let before = self.len();

@@ -40,6 +40,9 @@ impl<H: Hal> Kernel<H> {
         let scope = if addr.octets()[0] == 127 { RT_SCOPE_HOST } else { RT_SCOPE_UNIVERSE };
         let ifa = InIfAddr { local: addr, prefixlen: plen, broadcast: Ipv4Addr::UNSPECIFIED, scope, flags: 0 };
         let dev = self.net.devices.get(&ifindex).ok_or(Errno::ENODEV)?;
+        if !dev.in_dev {
+            return Err(Errno::ENOBUFS);
+        }
         // find_matching_ifa: the same address with the same mask.
         if dev.addrs4.iter().any(|a| a.prefixlen == plen && ifa.matches(&a.local) && a.local == addr) {
             return Err(Errno::EEXIST);
@@ -51,7 +54,7 @@ impl<H: Hal> Kernel<H> {
 
     /// `__inet_insert_ifa` and the `NETDEV_UP` address notification: a primary goes after
     /// the last primary of the same or a wider scope, a secondary at the end.
-    fn inet_insert_ifa(&mut self, ifindex: u32, mut ifa: InIfAddr) -> Result<(), Errno> {
+    pub(crate) fn inet_insert_ifa(&mut self, ifindex: u32, mut ifa: InIfAddr) -> Result<(), Errno> {
         if ifa.local.is_unspecified() {
             return Ok(());
         }
@@ -83,6 +86,9 @@ impl<H: Hal> Kernel<H> {
     /// Membership of 224.0.0.1 (`ip_mc_up`) follows from the device being up.
     pub(crate) fn inetdev_up(&mut self, ifindex: u32) {
         let Some(dev) = self.net.devices.get(&ifindex) else { return };
+        if !dev.in_dev {
+            return;
+        }
         if dev.is_loopback() {
             let lo = InIfAddr { local: Ipv4Addr::LOCALHOST, prefixlen: 8, broadcast: Ipv4Addr::UNSPECIFIED, scope: RT_SCOPE_HOST, flags: 0 };
             let _ = self.inet_insert_ifa(ifindex, lo);
@@ -125,6 +131,59 @@ impl<H: Hal> Kernel<H> {
                 self.fib_magic(RouteType::Broadcast, Ipv4Addr::from(u32::from(prefix) | !mask), 32, ifindex, &prim);
             }
         }
+    }
+
+    /// `__inet_del_ifa(in_dev, ifap, 1, …)` with `promote_secondaries` 0 (4.3's default):
+    /// the address at `idx` of `ifindex` goes, and with a primary go the secondaries of its
+    /// subnet, each announced (`NETDEV_DOWN` on `inetaddr_chain` → `fib_inetaddr_event`)
+    /// as it leaves the list.
+    pub(crate) fn inet_del_ifa(&mut self, ifindex: u32, idx: usize) {
+        let Some(dev) = self.net.devices.get_mut(&ifindex) else { return };
+        let Some(&ifa1) = dev.addrs4.get(idx) else { return };
+        if ifa1.is_primary() {
+            let mut j = idx + 1;
+            loop {
+                let Some(dev) = self.net.devices.get_mut(&ifindex) else { return };
+                let Some(&a) = dev.addrs4.get(j) else { break };
+                if a.is_primary() || a.prefixlen != ifa1.prefixlen || !ifa1.matches(&a.local) {
+                    j += 1;
+                    continue;
+                }
+                dev.addrs4.remove(j);
+                self.fib_inetaddr_down(ifindex, &a);
+            }
+        }
+        let Some(dev) = self.net.devices.get_mut(&ifindex) else { return };
+        if let Some(i) = dev.addrs4.iter().position(|a| *a == ifa1) {
+            dev.addrs4.remove(i);
+            self.fib_inetaddr_down(ifindex, &ifa1);
+        }
+        self.net_run_backlog();
+    }
+
+    /// `inetdev_event(NETDEV_CHANGEMTU)`: below 68 (`inetdev_valid_mtu`) IPv4 leaves the
+    /// device (`inetdev_destroy`: every address deleted, then its ARP entries); at 68 or
+    /// more a device without IPv4 state gets it back (`inetdev_init`), without addresses.
+    pub(crate) fn inetdev_changemtu(&mut self, ifindex: u32) {
+        let Some(dev) = self.net.devices.get_mut(&ifindex) else { return };
+        if dev.mtu >= 68 {
+            dev.in_dev = true;
+            return;
+        }
+        if !dev.in_dev {
+            return;
+        }
+        // Bounded by the list, which each round shortens.
+        for _ in 0..=dev.addrs4.len() {
+            match self.net.devices.get(&ifindex) {
+                Some(d) if !d.addrs4.is_empty() => self.inet_del_ifa(ifindex, 0),
+                _ => break,
+            }
+        }
+        if let Some(dev) = self.net.devices.get_mut(&ifindex) {
+            dev.in_dev = false;
+        }
+        self.net.arp.ifdown(Some(ifindex));
     }
 
     /// `fib_magic(RTM_NEWROUTE, …)`: a kernel route from an address, appended

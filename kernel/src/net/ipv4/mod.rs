@@ -7,6 +7,7 @@
 
 pub mod arp;
 pub mod devinet;
+pub mod fib_frontend;
 pub mod icmp;
 pub mod ip_do_fragment;
 pub mod ip_fragment;

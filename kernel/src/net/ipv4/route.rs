@@ -72,6 +72,13 @@ impl<H: Hal> Kernel<H> {
     /// a host's route to elsewhere, or no route, is an `RTN_UNREACHABLE` route whose
     /// `ip_error` counts and drops (`error` set). Never `EXDEV`: `rp_filter` is 0.
     pub(crate) fn ip_route_input(&self, daddr: Ipv4Addr, saddr: Ipv4Addr, tos: u8, iif: u32) -> Result<Rtable, Errno> {
+        self.ip_route_input_mark(daddr, saddr, tos, iif, 0)
+    }
+
+    /// [`ip_route_input`](Self::ip_route_input) for a packet carrying firewall mark `mark`
+    /// (`skb->mark`, which the FIB lookup's `fwmark` rules see; `ip route get … iif DEV
+    /// mark N`).
+    pub(crate) fn ip_route_input_mark(&self, daddr: Ipv4Addr, saddr: Ipv4Addr, tos: u8, iif: u32, mark: u32) -> Result<Rtable, Errno> {
         if self.net.devices.get(&iif).is_some_and(|d| d.is_loopback()) {
             // What `lo` receives we sent, and 4.3 keeps the output route on it
             // (`loopback_xmit` keeps the dst, `ip_rcv_finish` routes only a packet
@@ -106,7 +113,7 @@ impl<H: Hal> Kernel<H> {
         if daddr.is_loopback() || saddr.is_loopback() {
             return Err(Errno::EINVAL);
         }
-        let fl = Flow::input(daddr, saddr, iif).tos(tos & IPTOS_RT_MASK);
+        let fl = Flow::input(daddr, saddr, iif).tos(tos & IPTOS_RT_MASK).mark(mark);
         let forward = self.ipv4_forwarding();
         let (rtype, route_err, hop) = match self.net.fib4.lookup(&fl) {
             Ok(r) => (r.route.rtype, None, (r.route.oif, r.route.gateway)),
@@ -172,7 +179,7 @@ impl<H: Hal> Kernel<H> {
     /// `fib_validate_source` with `rp_filter` 0 and `accept_local` 0: the route back to
     /// the source must not be local, broadcast or another non-unicast type (our own
     /// address as source is a martian); no route back is fine.
-    fn fib_validate_source(&self, saddr: Ipv4Addr, daddr: Ipv4Addr, tos: u8) -> Result<(), Errno> {
+    pub(crate) fn fib_validate_source(&self, saddr: Ipv4Addr, daddr: Ipv4Addr, tos: u8) -> Result<(), Errno> {
         let fl = Flow::output(saddr).src(daddr).tos(tos & IPTOS_RT_MASK);
         match self.net.fib4.lookup(&fl) {
             Ok(r) if r.route.rtype != RouteType::Unicast => Err(Errno::EINVAL),
@@ -186,6 +193,12 @@ impl<H: Hal> Kernel<H> {
     /// and `EINVAL` are the FIB's answers; `EINVAL` also for a source that is not ours
     /// or not usable.
     pub(crate) fn ip_route_output(&self, daddr: Ipv4Addr, saddr: Ipv4Addr, tos: u8, oif: u32) -> Result<Rtable, Errno> {
+        self.ip_route_output_mark(daddr, saddr, tos, oif, 0)
+    }
+
+    /// [`ip_route_output`](Self::ip_route_output) for a flow with firewall mark `mark`
+    /// (`flowi4_mark`: `SO_MARK`, or `ip route get … mark N`).
+    pub(crate) fn ip_route_output_mark(&self, daddr: Ipv4Addr, saddr: Ipv4Addr, tos: u8, oif: u32, mark: u32) -> Result<Rtable, Errno> {
         let mut saddr = saddr;
         if !saddr.is_unspecified() {
             if saddr.is_multicast() || saddr.is_broadcast() || is_zeronet(&saddr) {
@@ -224,7 +237,7 @@ impl<H: Hal> Kernel<H> {
             let s = if saddr.is_unspecified() { Ipv4Addr::LOCALHOST } else { saddr };
             return self.mkroute_output(RouteType::Local, d, s, LOOPBACK_IFINDEX, None);
         }
-        let fl = Flow::output(daddr).src(saddr).oif(oif).tos(tos & IPTOS_RT_MASK);
+        let fl = Flow::output(daddr).src(saddr).oif(oif).tos(tos & IPTOS_RT_MASK).mark(mark);
         let res = match self.net.fib4.lookup(&fl) {
             Ok(r) => r,
             Err(e) => {

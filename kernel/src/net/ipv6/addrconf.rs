@@ -5,7 +5,7 @@
 
 use crate::hal::Hal;
 use crate::kernel::Kernel;
-use crate::net::core::addrconf::{solicited_node, DadEvent, IFA_F_DADFAILED, IFA_F_NODAD, IFA_F_PERMANENT, IFA_F_TENTATIVE, INFINITY_LIFE_TIME};
+use crate::net::core::addrconf::{solicited_node, DadEvent, IFA_F_DADFAILED, IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE, IFA_F_PERMANENT, IFA_F_TENTATIVE, INFINITY_LIFE_TIME};
 use crate::net::fib::{NlFlags, Route, RouteType, RTPROT_KERNEL, RT_TABLE_LOCAL, RT_TABLE_MAIN};
 use crate::net::netdevice::DevKind;
 use crate::net::wire::Ipv6Addr;
@@ -22,9 +22,11 @@ const ALL_NODES_IFLOCAL: Ipv6Addr = Ipv6Addr::new(0xff01, 0, 0, 0, 0, 0, 0, 1);
 const ALL_ROUTERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2);
 
 impl<H: Hal> Kernel<H> {
-    /// `addrconf_notify(NETDEV_UP)`: `lo` gets `::1/128`; an Ethernet device is marked
-    /// ready and gets its EUI-64 link-local address (tentative, DAD started), the
-    /// `fe80::/64` route and the `ff00::/8` multicast route in the local table.
+    /// `addrconf_notify(NETDEV_UP)`: `lo` gets `::1/128` (`init_loopback`: no prefix
+    /// route, and the local routes of the other devices' usable addresses, which `lo`
+    /// going down took away, come back); an Ethernet device is marked ready and gets its
+    /// EUI-64 link-local address (tentative, DAD started), the `fe80::/64` route and the
+    /// `ff00::/8` multicast route in the local table.
     pub(crate) fn addrconf_dev_up(&mut self, ifindex: u32) {
         let now = self.hal.now_ns();
         let Some(kind) = self.net.devices.get(&ifindex).map(|d| d.kind) else { return };
@@ -32,11 +34,23 @@ impl<H: Hal> Kernel<H> {
         idev.link_up(now);
         match kind {
             DevKind::Loopback => {
-                // init_loopback: ::1 with no DAD, usable at once.
+                // init_loopback → add_addr: ::1, permanent (not `nodad`: `ip -6 addr` shows
+                // no flag); DAD is skipped on a loopback device, so it is usable at once.
                 let lo = Ipv6Addr::LOCALHOST;
-                if idev.ipv6_add_addr(lo, 128, IFA_F_PERMANENT | IFA_F_NODAD, INFINITY_LIFE_TIME, INFINITY_LIFE_TIME, now).is_ok() {
+                if idev.ipv6_add_addr(lo, 128, IFA_F_PERMANENT, INFINITY_LIFE_TIME, INFINITY_LIFE_TIME, now).is_ok() {
                     idev.dad_start(&lo, now);
-                    self.addrconf_prefix_route(lo, 128, ifindex);
+                }
+                let others: Vec<(u32, Ipv6Addr)> = self
+                    .net
+                    .idev6
+                    .iter()
+                    .filter(|(&i, _)| i != ifindex)
+                    .flat_map(|(&i, d)| d.addrs().iter().filter(|a| a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0).map(move |a| (i, a.addr)))
+                    .collect();
+                for (i, a) in others {
+                    // An address whose route survived is refused (EEXIST), as the
+                    // `sp_ifa->rt` check skips it.
+                    let _ = self.net.fib6.insert_raw(RT_TABLE_LOCAL, local_route(a, i), NlFlags::PREPEND);
                 }
             }
             DevKind::Ether { .. } => {
@@ -51,12 +65,29 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// `ip -6 addr add ADDR/PLEN dev DEV` (`inet6_addr_add`): the address (tentative, DAD
-    /// started) and its prefix route. `ENODEV` for no such device.
+    /// started) and, unless `IFA_F_NOPREFIXROUTE`, its prefix route — for a /128 too, and
+    /// on `lo` that route becomes a reject route as `ip6_route_add` makes of any `lo`
+    /// route. `addrconf_add_dev` also adds the `ff00::/8` route of a device that is not
+    /// `lo`. `EINVAL` for a prefix over 128, `ENODEV` for no such device, `ENOBUFS` for a
+    /// device without IPv6 (MTU below 1280), the address's own errors (`EEXIST`, …).
     pub fn inet6_addr_add(&mut self, ifindex: u32, addr: Ipv6Addr, plen: u32, flags: u32) -> Result<(), Errno> {
         let now = self.hal.now_ns();
-        let idev = self.net.idev6.get_mut(&ifindex).ok_or(Errno::ENODEV)?;
+        if plen > 128 || (flags & IFA_F_MANAGETEMPADDR != 0 && plen != 64) {
+            return Err(Errno::EINVAL);
+        }
+        let dev = self.net.devices.get(&ifindex).ok_or(Errno::ENODEV)?;
+        let loopback = dev.is_loopback();
+        let idev = self.net.idev6.get_mut(&ifindex).ok_or(Errno::ENOBUFS)?;
+        if idev.cnf.disable_ipv6 {
+            return Err(Errno::EACCES);
+        }
+        if !loopback {
+            let mroute = Route::new(Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8).dev(ifindex).metric(IP6_RT_PRIO_ADDRCONF);
+            let _ = self.net.fib6.add(RT_TABLE_LOCAL, mroute, NlFlags::PREPEND);
+        }
+        let Some(idev) = self.net.idev6.get_mut(&ifindex) else { return Err(Errno::ENOBUFS) };
         idev.inet6_addr_add(addr, plen, flags | IFA_F_PERMANENT, INFINITY_LIFE_TIME, INFINITY_LIFE_TIME, now)?;
-        if plen < 128 {
+        if flags & IFA_F_NOPREFIXROUTE == 0 {
             self.addrconf_prefix_route(addr, plen as u8, ifindex);
         }
         self.addrconf_timers(now);
@@ -91,8 +122,7 @@ impl<H: Hal> Kernel<H> {
                 DadEvent::JoinSolicited(_) => {}
                 DadEvent::SendNs { target, dst } => self.ndisc_send_ns(ifindex, target, dst, Ipv6Addr::UNSPECIFIED),
                 DadEvent::Completed { addr, .. } => {
-                    let r = Route::new(addr, 128).rtype(RouteType::Local).dev(crate::net::fib::LOOPBACK_IFINDEX).idev(ifindex).proto(0).metric(0);
-                    let _ = self.net.fib6.insert_raw(RT_TABLE_LOCAL, r, NlFlags::PREPEND);
+                    let _ = self.net.fib6.insert_raw(RT_TABLE_LOCAL, local_route(addr, ifindex), NlFlags::PREPEND);
                 }
                 DadEvent::Failed(_) | DadEvent::Deleted(_) | DadEvent::Ipv6Disabled => {}
             }
@@ -133,6 +163,12 @@ impl<H: Hal> Kernel<H> {
             .min_by_key(|a| (scope_of(&a.addr), u32::MAX - common_prefix(&a.addr, daddr)))
             .map(|a| a.addr)
     }
+}
+
+/// `addrconf_dst_alloc(idev, addr, false)`: the local route of an address of `ifindex`,
+/// on `lo` in the local table with metric 0 and protocol 0.
+pub(crate) fn local_route(addr: Ipv6Addr, ifindex: u32) -> Route<Ipv6Addr> {
+    Route::new(addr, 128).rtype(RouteType::Local).dev(crate::net::fib::LOOPBACK_IFINDEX).idev(ifindex).proto(0).metric(0)
 }
 
 /// `ipv6_addr_scope` as RFC 6724 orders scopes: interface-local 1, link-local 2,

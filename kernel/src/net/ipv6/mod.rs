@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod addrconf;
+pub mod addrconf_del;
 pub mod icmp;
 pub mod ip6_forward;
 pub mod ip6_fragment;
