@@ -18,6 +18,7 @@ pub mod frametest;
 pub mod ip;
 pub mod migration;
 pub mod netprogs;
+pub mod packet;
 pub mod programs;
 pub mod runner;
 pub mod scn;

@@ -494,14 +494,23 @@ impl<P: Platform> World<P> {
 
     /// Moves what the hosts' NICs sent onto the wire, then hands every frame due by now to
     /// its receiver (whose answers go onto the wire at the next call).
+    /// Frames a host's NICs sent become trace lines (`a == eth0 > …`) and go onto the
+    /// wire; without one they are lost, as from a NIC with no cable.
     fn pump_frames(&mut self) {
-        let Some(mut fabric) = self.fabric.take() else { return };
         let now = self.now();
-        for (h, host) in self.hosts.iter().enumerate() {
-            for (nic, frame) in host.kernel.hal.take_frames() {
-                fabric.transmit(h, nic, frame, now);
+        let mut fabric = self.fabric.take();
+        for h in 0..self.hosts.len() {
+            for (nic, frame) in self.hosts[h].kernel.hal.take_frames() {
+                if self.tracing {
+                    let p = self.prefix(h);
+                    self.trace.push(format!("{p}== eth{nic} > {}", crate::tcpdump::summary(&frame)));
+                }
+                if let Some(f) = fabric.as_mut() {
+                    f.transmit(h, nic, frame, now);
+                }
             }
         }
+        let Some(mut fabric) = fabric else { return };
         for a in fabric.deliver_due(now) {
             if a.host >= self.hosts.len() {
                 continue;
@@ -514,6 +523,17 @@ impl<P: Platform> World<P> {
             self.handle_events(a.host);
         }
         self.fabric = Some(fabric);
+    }
+
+    /// NIC `nic` of host `h` receives `frame` now (a scenario's `inject`).
+    pub fn inject(&mut self, h: usize, nic: u32, frame: &[u8]) {
+        if self.tracing {
+            let p = self.prefix(h);
+            self.trace.push(format!("{p}== eth{nic} < {} (injected)", crate::tcpdump::summary(frame)));
+        }
+        self.hosts[h].kernel.netif_receive(nic, frame);
+        self.handle_events(h);
+        self.pump_frames();
     }
 
     /// Nothing is left to do but background work: no task or program ready, no frame on

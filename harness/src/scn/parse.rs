@@ -102,6 +102,15 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
             StmtKind::Link { a, b, delay_ns, rate_bps, faults }
         }
         "sleep" => StmtKind::Sleep { ns: duration(c)? },
+        "inject" => {
+            let at = c.pos;
+            let LinkEnd::Nic(host, nic) = link_end(c)? else { return c.err_at(at, "expected HOST.ethN") };
+            c.ws();
+            let start = c.pos;
+            let frame = crate::packet::parse(c.rest()).or_else(|(off, msg)| c.err_at(start + off, msg))?;
+            c.pos += c.rest().len();
+            StmtKind::Inject { host, nic, frame }
+        }
         "reboot" => StmtKind::Reboot { host: c.ident().map(String::from) },
         "spawn" => {
             let label = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a task label"))?;
