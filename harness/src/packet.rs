@@ -6,7 +6,8 @@
 //! statement runs, when the receiving NIC's MAC (Ether's default `dst`) is known.
 //!
 //! Layers and fields (defaults in brackets):
-//! - `Ether(dst=[the NIC's MAC], src=[02:00:00:00:00:01], type=[from the next layer])`
+//! - `Ether(dst=[the NIC's MAC], src=[02:00:00:00:00:01], type=[from the next layer],
+//!   pad=[0] (zero bytes after the frame's last layer, in no length))`
 //! - `IPv6(src=[fe80::1], dst=[2001:db8::1], hlim=[64], tc=[0], fl=[0], nh, plen)`
 //! - `HBH(opts="…", nh)`, `DestOpt(opts="…", nh)`: the option bytes after the 2-byte
 //!   header, whose length must make the header a multiple of 8
@@ -54,7 +55,7 @@ pub struct Layer {
 }
 
 const LAYERS: &[(&str, &[&str])] = &[
-    ("Ether", &["dst", "src", "type"]),
+    ("Ether", &["dst", "src", "type", "pad"]),
     ("IPv6", &["src", "dst", "hlim", "tc", "fl", "nh", "plen"]),
     ("HBH", &["opts", "nh"]),
     ("DestOpt", &["opts", "nh"]),
@@ -298,6 +299,8 @@ fn build_from(layers: &[Layer], nic_mac: [u8; 6], net: Net) -> Result<Vec<u8>, S
             f.extend_from_slice(&l.mac("src", [2, 0, 0, 0, 0, 1])?);
             f.extend_from_slice(&(l.num("type", ty)? as u16).to_be_bytes());
             f.extend(build_from(rest, nic_mac, net)?);
+            // Trailing bytes no length covers (Ethernet padding).
+            f.resize(f.len() + l.num("pad", 0)?.min(1500) as usize, 0);
             f
         }
         "IPv6" => {
