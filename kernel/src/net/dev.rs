@@ -189,13 +189,14 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// Runs the network timers that are due: DAD, neighbour probes and state changes,
-    /// IPv4 reassembly timeouts.
+    /// IPv4 and IPv6 reassembly timeouts.
     pub fn net_timers(&mut self) {
         let now = self.hal.now_ns();
         self.addrconf_timers(now);
         self.ndisc_timers(now);
         self.arp_timers(now);
         self.ip_frag_timers(now);
+        self.ip6_frag_timers(now);
         self.net_run_backlog();
     }
 
@@ -210,6 +211,6 @@ impl<H: Hal> Kernel<H> {
         // with timers (or queued packets) are.
         let nd = (!self.net.nd.is_empty()).then(|| self.net.nd.next_deadline());
         let arp = (!self.net.arp.is_empty()).then(|| self.net.arp.next_deadline());
-        [dad, nd, arp, self.net.frags4.next_expiry()].into_iter().flatten().min()
+        [dad, nd, arp, self.net.frags4.next_expiry(), self.net.frags6.next_expiry()].into_iter().flatten().min()
     }
 }

@@ -8,7 +8,7 @@ use crate::kernel::Kernel;
 use crate::net::fib::{Flow, RouteType};
 use crate::net::skbuff::{PacketType, SkBuff};
 use crate::net::snmp::{IpStats, PoBase, Udp};
-use crate::net::wire::icmpv6::{dst_unreach, msg_type, param_problem};
+use crate::net::wire::icmpv6::{dst_unreach, msg_type, param_problem, time_exceeded};
 use crate::net::wire::ipv6_ext::{Ipv6Option, TlvIter, UnknownAction};
 use crate::net::wire::{ip_proto, ipv6, Ipv6Addr};
 use crate::uapi::Errno;
@@ -73,6 +73,28 @@ impl<H: Hal> Kernel<H> {
             }
         }
         self.ip6_rcv_finish(pkt, iif, pkt_type, thoff, nhoff);
+    }
+
+    /// `ip6_expire_frag_queue` for every reassembly queue due by `now`: `ReasmFails` and
+    /// `ReasmTimeout` on the device of the last fragment (if it still exists), and — when
+    /// the first fragment had arrived — Time Exceeded code 1 quoting it, sent as if it
+    /// had arrived on that device.
+    pub(crate) fn ip6_frag_timers(&mut self, now: u64) {
+        if self.net.frags6.next_expiry().is_none_or(|t| t > now) {
+            return;
+        }
+        let (timeouts, _) = self.net.frags6.expire(now);
+        for t in timeouts {
+            let iif = t.iif as u32;
+            if t.iif == 0 || !self.net.devices.contains_key(&iif) {
+                continue;
+            }
+            self.ip6_count(iif, IpStats::ReasmFails);
+            self.ip6_count(iif, IpStats::ReasmTimeout);
+            if let Some(first) = t.invoking {
+                self.icmp6_send(&first, iif, PacketType::Host, msg_type::TIME_EXCEEDED, time_exceeded::REASSEMBLY, 0);
+            }
+        }
     }
 
     fn ip6_count(&mut self, iif: u32, f: IpStats) {
