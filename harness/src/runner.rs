@@ -277,13 +277,15 @@ impl<F: PlatformFactory> Runner<F> {
                 let opts = LinkOpts { delay_ns: *delay_ns, rate_bps: *rate_bps, faults: faults.clone() };
                 self.fabric()?.connect(&name, &ea, &eb, &opts)?;
             }
-            StmtKind::Inject { host, nic, frame } => {
+            StmtKind::Inject { host, nic, times, frame } => {
                 let h = self.host_named(host)?;
                 let Some(mac) = kernel::hal::Devices::nic_mac(&self.world.hosts[h].kernel.hal, *nic) else {
                     return Err(format!("host {host} has no eth{nic} (give it nics=N)"));
                 };
                 let bytes = crate::packet::build(frame, mac).map_err(|e| format!("inject: {e}"))?;
-                self.world.inject(h, *nic, &bytes);
+                for _ in 0..*times {
+                    self.world.inject(h, *nic, &bytes);
+                }
             }
             StmtKind::Sleep { ns } => {
                 let end = self.world.now().saturating_add(*ns);

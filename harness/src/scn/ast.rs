@@ -226,9 +226,10 @@ pub enum StmtKind {
     Link { a: LinkEnd, b: LinkEnd, delay_ns: Option<u64>, rate_bps: Option<u64>, faults: String },
     /// `sleep DURATION`: let the world run for that much virtual time
     Sleep { ns: u64 },
-    /// `inject HOST.ethN FRAME`: the NIC receives a frame written scapy's way
+    /// `inject HOST.ethN [times=N] FRAME`: the NIC receives a frame written scapy's way
+    /// (N times back to back)
     /// (`Ether()/IPv6(hlim=1)/UDP(dport=9)/"x"`, see `harness::packet`)
-    Inject { host: String, nic: u32, frame: Vec<crate::packet::Layer> },
+    Inject { host: String, nic: u32, times: u32, frame: Vec<crate::packet::Layer> },
     /// `reboot [HOST]`: power-cycle the host (the current one by default), keeping its pmem
     Reboot { host: Option<String> },
     /// `spawn LABEL [uid=] [gid=] [groups=a,b] [comm=]`

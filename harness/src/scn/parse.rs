@@ -105,11 +105,19 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
         "inject" => {
             let at = c.pos;
             let LinkEnd::Nic(host, nic) = link_end(c)? else { return c.err_at(at, "expected HOST.ethN") };
+            let mut times = 1;
+            let save = c.pos;
+            if c.ident() == Some("times") && c.eat("=") {
+                let at = c.pos;
+                times = c.number().filter(|n| (1..=10_000).contains(n)).ok_or(()).or_else(|_| c.err_at(at, "times is a count, 1..=10000"))? as u32;
+            } else {
+                c.pos = save;
+            }
             c.ws();
             let start = c.pos;
             let frame = crate::packet::parse(c.rest()).or_else(|(off, msg)| c.err_at(start + off, msg))?;
             c.pos += c.rest().len();
-            StmtKind::Inject { host, nic, frame }
+            StmtKind::Inject { host, nic, times, frame }
         }
         "reboot" => StmtKind::Reboot { host: c.ident().map(String::from) },
         "spawn" => {
