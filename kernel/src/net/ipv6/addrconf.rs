@@ -124,7 +124,13 @@ impl<H: Hal> Kernel<H> {
                 DadEvent::Completed { addr, .. } => {
                     let _ = self.net.fib6.insert_raw(RT_TABLE_LOCAL, local_route(addr, ifindex), NlFlags::PREPEND);
                 }
-                DadEvent::Failed(_) | DadEvent::Deleted(_) | DadEvent::Ipv6Disabled => {}
+                // addrconf_dad_failure's net_info_ratelimited (k43 prints every one: no
+                // printk rate limit is modelled).
+                DadEvent::Failed(addr) => {
+                    let name = self.net.dev_name(ifindex);
+                    self.printk(format_args!("{name}: IPv6 duplicate address {addr} detected!"));
+                }
+                DadEvent::Deleted(_) | DadEvent::Ipv6Disabled => {}
             }
         }
     }
