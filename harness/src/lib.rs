@@ -22,6 +22,7 @@ pub mod packet;
 pub mod programs;
 pub mod runner;
 pub mod scn;
+pub mod sockaddr;
 pub mod strace;
 pub mod tcpdump;
 pub mod trace;

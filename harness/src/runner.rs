@@ -17,6 +17,8 @@ use kernel::syscalls::Sysno;
 use kernel::uapi::capability::_LINUX_CAPABILITY_VERSION_1;
 use kernel::{Errno, Kernel, KernelConfig, Pid};
 
+mod net;
+
 /// Makes the platform of each host.
 pub trait PlatformFactory {
     /// The platform type.
@@ -79,6 +81,8 @@ struct Runner<F: PlatformFactory> {
     machines: Vec<(u64, u32)>,
     /// Labels of tasks a reboot took away, with the host they were on.
     gone: BTreeMap<String, String>,
+    /// Run on each kernel right after it boots (see [`run_with_boot_hook`]).
+    boot_hook: Option<fn(&mut Kernel<F::P>)>,
 }
 
 #[derive(Clone)]
@@ -92,7 +96,18 @@ type Fail = String;
 
 /// Runs `scn` in a fresh world.
 pub fn run<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool) -> Outcome {
-    let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new(), machines: Vec::new(), gone: BTreeMap::new() };
+    run_inner(scn, factory, tracing, None)
+}
+
+/// Runs `scn` with `hook` applied to every kernel as it boots, before any statement
+/// touches it: how a test sets up what the scenario language has no command for yet
+/// (bringing `lo` up for socket traffic).
+pub fn run_with_boot_hook<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool, hook: fn(&mut Kernel<F::P>)) -> Outcome {
+    run_inner(scn, factory, tracing, Some(hook))
+}
+
+fn run_inner<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool, boot_hook: Option<fn(&mut Kernel<F::P>)>) -> Outcome {
+    let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new(), machines: Vec::new(), gone: BTreeMap::new(), boot_hook };
     r.world.name_hosts = scn.stmts.iter().filter(|s| matches!(s.kind, StmtKind::Host { .. })).count() > 1;
     for st in &scn.stmts {
         // Every statement must leave every kernel consistent (reference counts, page
@@ -137,7 +152,10 @@ impl<F: PlatformFactory> Runner<F> {
     }
 
     fn boot_host(&mut self, name: &str, arch: kernel::syscalls::Arch, ram: u64, p: F::P) -> usize {
-        let k = Kernel::new(p, KernelConfig { arch, hostname: name.into(), ..KernelConfig::default() });
+        let mut k = Kernel::new(p, KernelConfig { arch, hostname: name.into(), ..KernelConfig::default() });
+        if let Some(hook) = self.boot_hook {
+            hook(&mut k);
+        }
         let h = self.world.add_host(name, k);
         self.machines.push((ram, 0));
         self.host = Some(h);
@@ -181,7 +199,10 @@ impl<F: PlatformFactory> Runner<F> {
         let old = &self.world.hosts[h];
         let (name, arch) = (old.name.clone(), old.kernel.arch);
         let p = self.factory.reboot(h, boot, ram, &old.kernel.hal).map_err(|e| format!("reboot {name}: {e}"))?;
-        let k = Kernel::new(p, KernelConfig { arch, hostname: name.clone(), ..KernelConfig::default() });
+        let mut k = Kernel::new(p, KernelConfig { arch, hostname: name.clone(), ..KernelConfig::default() });
+        if let Some(hook) = self.boot_hook {
+            hook(&mut k);
+        }
         self.world.note(format!("== reboot {name}"));
         self.world.replace_host(h, k);
         self.machines[h].1 = boot;
@@ -617,6 +638,11 @@ impl<F: PlatformFactory> Runner<F> {
                     writes.push((at, b));
                     regs[i] = at;
                 }
+                ArgVal::SockAddr(_) | ArgVal::LenPtr { .. } | ArgVal::Msg(_) => {
+                    let (reg, at) = self.marshal_net(a, kind, &regs, &mut alloc, &mut writes)?;
+                    regs[i] = reg;
+                    addrs[i] = at;
+                }
                 ArgVal::Out(_) => {
                     let ptrace_sk = if call.sysno == Sysno::Ptrace { crate::trace::ptrace_data_kind(regs[0] as u32 as u64).map(|k| k.0) } else { None };
                     let len = match kind {
@@ -625,6 +651,7 @@ impl<F: PlatformFactory> Runner<F> {
                         ArgKind::Struct(sk, _) => strace::struct_size(sk, aarch64, cap_words),
                         ArgKind::FdPair => 8,
                         ArgKind::WaitStatus => 4,
+                        ArgKind::SockAddrOut { .. } => crate::sockaddr::SOCKADDR_STORAGE_LEN,
                         _ => 8,
                     };
                     let at = alloc(len)?;
@@ -761,7 +788,7 @@ impl<F: PlatformFactory> Runner<F> {
         let first = crate::trace::first_out(sysno);
         let mut args = p.call.args.clone();
         for (j, a) in rest.iter().enumerate() {
-            if let (Some(slot), ArgVal::Out(_)) = (args.get_mut(first + j), a) {
+            if let (Some(slot), ArgVal::Out(_) | ArgVal::LenPtr { .. } | ArgVal::Msg(_)) = (args.get_mut(first + j), a) {
                 *slot = a.clone();
             }
         }
@@ -834,6 +861,7 @@ impl<F: PlatformFactory> Runner<F> {
                 }
             }
         }
+        self.check_net(h, pid, sysno, args, addrs, ret, &last)?;
         for (i, a) in args.iter().enumerate() {
             let ArgVal::Out(pat) = a else { continue };
             let at = addrs.get(i).copied().unwrap_or(0);
@@ -845,7 +873,13 @@ impl<F: PlatformFactory> Runner<F> {
             match pat {
                 OutPat::Bytes(w) => {
                     let want = self.word(w)?;
-                    let got = if ret >= 0 { k.peek_user(pid, at, ret as usize).unwrap_or_default() } else { Vec::new() };
+                    // What was written: the return value, but never past the buffer
+                    // (recvfrom with MSG_TRUNC returns a datagram's whole length).
+                    let cap = match desc.args[i].kind {
+                        ArgKind::OutBuf { len_arg } => args.get(len_arg).and_then(|a| if let ArgVal::Int(e) = a { self.eval(e).ok() } else { None }).map_or(u64::MAX, |v| v as u64),
+                        _ => u64::MAX,
+                    };
+                    let got = if ret >= 0 { k.peek_user(pid, at, (ret as u64).min(cap) as usize).unwrap_or_default() } else { Vec::new() };
                     if got != want {
                         return Err(format!("{}: {name} holds {}, expected {}\n  actual: {}", desc.name, strace::quote(&got, None), strace::quote(&want, None), last()));
                     }
@@ -924,7 +958,7 @@ impl<F: PlatformFactory> Runner<F> {
                         }
                     }
                 }
-                OutPat::Any | OutPat::Raw(_) => {}
+                OutPat::Any | OutPat::Raw(_) | OutPat::Text(_) => {}
             }
         }
         Ok(())

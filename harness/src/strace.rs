@@ -268,6 +268,7 @@ pub fn struct_size(kind: StructKind, aarch64: bool, cap_words: usize) -> usize {
         StructKind::UffdioZeropage => kernel::uapi::userfaultfd::UFFDIO_ZEROPAGE_SIZE,
         StructKind::UffdMsg => kernel::uapi::userfaultfd::UFFD_MSG_SIZE,
         StructKind::PollFd => kernel::fs::poll::POLLFD_SIZE,
+        StructKind::MsgHdr => kernel::net::msghdr::MSGHDR_SIZE,
     }
 }
 
@@ -648,5 +649,5 @@ pub fn struct_text(fields: &[Field], shown: Option<usize>) -> String {
 
 /// Whether an argument kind is written by the kernel (printed at syscall exit).
 pub fn is_out(kind: &ArgKind) -> bool {
-    matches!(kind, ArgKind::OutBuf { .. } | ArgKind::Struct(_, Dir::Out) | ArgKind::FdPair | ArgKind::WaitStatus)
+    matches!(kind, ArgKind::OutBuf { .. } | ArgKind::Struct(_, Dir::Out) | ArgKind::FdPair | ArgKind::WaitStatus | ArgKind::SockAddrOut { .. } | ArgKind::SockLen)
 }

@@ -50,12 +50,15 @@ impl Fnv128 {
 }
 
 /// Formats argument `i` of a syscall. `ret` is `None` at entry; out-arguments then print
-/// only their address.
-pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, peek: &dyn Peek, aarch64: bool) -> String {
+/// only their address. `saved` is what [`entry_saved`] read when the call entered.
+pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, saved: Option<i64>, peek: &dyn Peek, aarch64: bool) -> String {
     let desc = sysno.desc();
     let a = args[i];
     let kind = desc.args[i].kind;
     let failed = ret.is_none_or(|r| r < 0);
+    if let Some(t) = crate::sockaddr::format_net_arg(sysno, i, args, ret, saved, peek) {
+        return t;
+    }
     // prctl(PR_SET_SECCOMP, SECCOMP_MODE_*, struct sock_fprog *) as strace prints it.
     if sysno == Sysno::Prctl && args[0] as u32 == 22 && (i == 1 || i == 2) {
         const MODES: [&str; 3] = ["SECCOMP_MODE_DISABLED", "SECCOMP_MODE_STRICT", "SECCOMP_MODE_FILTER"];
@@ -116,7 +119,9 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, pee
             if r < 0 || a == 0 || args[len_arg] == 0 {
                 return strace::ptr(a);
             }
-            let n = r as usize;
+            // A datagram's full length (MSG_TRUNC) may exceed the buffer: strace shows
+            // at most the buffer.
+            let n = (r as u64).min(args[len_arg]) as usize;
             match peek.peek(a, n.min(STRING_LIMIT)) {
                 Some(b) => {
                     let mut q = strace::quote(&b, None);
@@ -185,7 +190,7 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, pee
             }
             format!("[{}, ...]", items.join(", "))
         }
-        ArgKind::Ptr => strace::ptr(a),
+        ArgKind::Ptr | ArgKind::SockAddr { .. } | ArgKind::SockAddrOut { .. } | ArgKind::SockLen => strace::ptr(a),
     }
 }
 
@@ -313,6 +318,13 @@ fn ptrace_arg(i: usize, args: &[u64; 6], ret: Option<i64>, peek: &dyn Peek) -> S
     }
 }
 
+/// What the tracer must read when a call enters to print it at exit: the `socklen_t` a
+/// `getsockname`/`recvfrom` passes (when both pointers are set), the `msg_namelen` a
+/// `recvmsg` passes.
+pub fn entry_saved(sysno: Sysno, args: &[u64; 6], peek: &dyn Peek) -> Option<i64> {
+    crate::sockaddr::entry_saved(sysno, args, peek)
+}
+
 /// `name(arg, arg` for the arguments printed at entry.
 pub fn entry_text(sysno: Sysno, args: &[u64; 6], peek: &dyn Peek, aarch64: bool) -> Vec<String> {
     if sysno == Sysno::Prctl {
@@ -325,13 +337,13 @@ pub fn entry_text(sysno: Sysno, args: &[u64; 6], peek: &dyn Peek, aarch64: bool)
     }
     if sysno == Sysno::Ioctl && ioctl_arg_kind(args[1] as u32 as u64).is_some() {
         // The argument is printed at exit, in full: the kernel writes parts of it.
-        return (0..2).map(|i| format_arg(sysno, i, args, None, peek, aarch64)).collect();
+        return (0..2).map(|i| format_arg(sysno, i, args, None, None, peek, aarch64)).collect();
     }
-    (0..first_out(sysno).min(shown_args(sysno, args))).map(|i| format_arg(sysno, i, args, None, peek, aarch64)).collect()
+    (0..first_out(sysno).min(shown_args(sysno, args))).map(|i| format_arg(sysno, i, args, None, None, peek, aarch64)).collect()
 }
 
-/// The rest of the arguments at exit.
-pub fn exit_text(sysno: Sysno, args: &[u64; 6], ret: i64, peek: &dyn Peek, aarch64: bool) -> Vec<String> {
+/// The rest of the arguments at exit (`saved`: what [`entry_saved`] read).
+pub fn exit_text(sysno: Sysno, args: &[u64; 6], ret: i64, saved: Option<i64>, peek: &dyn Peek, aarch64: bool) -> Vec<String> {
     if sysno == Sysno::Prctl {
         return prctl_exit(args, ret, peek);
     }
@@ -340,9 +352,9 @@ pub fn exit_text(sysno: Sysno, args: &[u64; 6], ret: i64, peek: &dyn Peek, aarch
         return (3..n).map(|i| ptrace_arg(i, args, Some(ret), peek)).collect();
     }
     if sysno == Sysno::Ioctl && ioctl_arg_kind(args[1] as u32 as u64).is_some() {
-        return alloc::vec![format_arg(sysno, 2, args, Some(ret), peek, aarch64)];
+        return alloc::vec![format_arg(sysno, 2, args, Some(ret), None, peek, aarch64)];
     }
-    (first_out(sysno)..shown_args(sysno, args)).map(|i| format_arg(sysno, i, args, Some(ret), peek, aarch64)).collect()
+    (first_out(sysno)..shown_args(sysno, args)).map(|i| format_arg(sysno, i, args, Some(ret), saved, peek, aarch64)).collect()
 }
 
 /// What strace prints in parentheses after some return values (`PR_GET_SECUREBITS`'s

@@ -63,6 +63,8 @@ pub struct InFlight {
     pub entry: Vec<String>,
     /// The `<unfinished ...>` line was printed.
     pub unfinished: bool,
+    /// What the tracer read at entry to print at exit (`trace::entry_saved`).
+    pub saved: Option<i64>,
 }
 
 /// One host.
@@ -200,16 +202,16 @@ impl<P: Platform> World<P> {
         let host = &mut self.hosts[h];
         let arch = host.kernel.arch;
         let nr = sysno.desc().nr(arch).ok_or(Errno::ENOSYS)? as u64;
-        let entry = if self.tracing {
+        let (entry, saved) = if self.tracing {
             let peek = KernelPeek { k: &host.kernel, pid };
-            trace::entry_text(sysno, &args, &peek, arch == Arch::Aarch64)
+            (trace::entry_text(sysno, &args, &peek, arch == Arch::Aarch64), trace::entry_saved(sysno, &args, &peek))
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         // arm64 passes clone's arguments in its own order.
         let regs = sysno.desc().regs_from_args(arch, args);
         host.kernel.submit(pid, nr, regs)?;
-        host.inflight.insert(pid, InFlight { sysno: Some(sysno), nr, args, entry, unfinished: false });
+        host.inflight.insert(pid, InFlight { sysno: Some(sysno), nr, args, entry, unfinished: false, saved });
         host.blocked.remove(&pid);
         host.completed.remove(&pid);
         // A group-stopped task's call is parked at once: take that event now.
@@ -227,7 +229,11 @@ impl<P: Platform> World<P> {
             (Some(s), true) => trace::entry_text(s, &args, &KernelPeek { k: &host.kernel, pid }, arch == Arch::Aarch64),
             (None, true) => args.iter().map(|&a| if a == 0 { String::from("0") } else { format!("{a:#x}") }).collect(),
         };
-        host.inflight.insert(pid, InFlight { sysno, nr, args, entry, unfinished: false });
+        let saved = match (sysno, self.tracing) {
+            (Some(s), true) => trace::entry_saved(s, &args, &KernelPeek { k: &host.kernel, pid }),
+            _ => None,
+        };
+        host.inflight.insert(pid, InFlight { sysno, nr, args, entry, unfinished: false, saved });
         host.completed.remove(&pid);
         if let Err(e) = host.kernel.submit(pid, nr, args) {
             host.inflight.remove(&pid);
@@ -334,7 +340,7 @@ impl<P: Platform> World<P> {
                 let line = match f.sysno {
                     Some(s) => {
                         let peek = KernelPeek { k: &host.kernel, pid };
-                        let rest = trace::exit_text(s, &f.args, ret, &peek, arch == Arch::Aarch64);
+                        let rest = trace::exit_text(s, &f.args, ret, f.saved, &peek, arch == Arch::Aarch64);
                         let mut r = strace::retval(s.desc().ret, ret);
                         if let Some(aux) = trace::ret_aux(s, &f.args, ret, &peek) {
                             r = format!("{r} ({aux})");

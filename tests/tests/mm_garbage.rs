@@ -74,7 +74,7 @@ impl World {
                 ArgKind::Flags(set) if c % 2 == 0 => set.flags.iter().fold(0, |a, f| a | f.1),
                 ArgKind::Flags(set) => set.flags.iter().enumerate().filter(|(i, _)| raw >> i & 1 != 0).fold(0, |a, (_, f)| a | f.1),
                 ArgKind::Fd => [self.uffd, self.pipe.0, self.pipe.1, 0, 1, 1023, 1024][(raw % 7) as usize],
-                ArgKind::Ptr | ArgKind::Struct(..) | ArgKind::OutBuf { .. } | ArgKind::InBuf { .. } => {
+                ArgKind::Ptr | ArgKind::Struct(..) | ArgKind::OutBuf { .. } | ArgKind::InBuf { .. } | ArgKind::SockAddr { .. } | ArgKind::SockAddrOut { .. } | ArgKind::SockLen => {
                     // The registered pages (a copy there blocks), the unregistered ones, a
                     // page end (the access crosses into whatever follows).
                     [self.area, self.area + PAGE + 8, self.area + 2 * PAGE, self.area + 3 * PAGE, self.area + 4 * PAGE - 4][(raw % 5) as usize]

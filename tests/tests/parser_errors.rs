@@ -30,3 +30,7 @@ case!(unknown_struct_field, "spawn t1\nt1: nanosleep({tv_secs=1, tv_nsec=0}, NUL
 case!(bad_enum_value, "spawn t1\nt1: lseek(3, 0, SEEK_MIDDLE) = 0\n");
 case!(missing_result, "spawn t1\nt1: getpid()\n");
 case!(bad_escape, "file /x \"a\\qb\"\n");
+case!(sockaddr_unknown_field, "spawn t1\nt1: bind(3, {sa_family=AF_INET, sin_prt=htons(53)}, 16) = 0\n");
+case!(sockaddr_field_of_another_family, "spawn t1\nt1: bind(3, {sa_family=AF_INET, sin6_port=htons(53)}, 16) = 0\n");
+case!(sockaddr_bad_address, "spawn t1\nt1: bind(3, {sa_family=AF_INET, sin_addr=inet_addr(\"127.0.0.256\")}, 16) = 0\n");
+case!(msghdr_unknown_field, "spawn t1\nt1: sendmsg(3, {msg_nam=NULL}, 0) = 0\n");

@@ -84,6 +84,19 @@ pub enum ArgVal {
         /// One field list per array element (one for a plain structure).
         elems: Vec<Vec<IoFieldVal>>,
     },
+    /// A socket address the kernel reads, as strace prints it
+    /// (`{sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.1")}`).
+    SockAddr(SockAddrSpec),
+    /// A `socklen_t *`: the value written before the call, and what it must hold after
+    /// (`[16]`: 16 both; `[128 => 16]`; `...`: 128, not checked).
+    LenPtr {
+        /// The value before the call.
+        input: IntExpr,
+        /// The value after a successful call.
+        expect: Option<Pat>,
+    },
+    /// A `struct msghdr` (`sendmsg`: all input; `recvmsg`: sizes in, contents checked).
+    Msg(alloc::boxed::Box<MsgSpec>),
     /// A `struct sock_fprog` the kernel reads, strace -v's way:
     /// `{len=2, filter=[BPF_STMT(…), BPF_JUMP(…)]}`; `len` defaults to the array's length.
     Fprog {
@@ -92,6 +105,75 @@ pub enum ArgVal {
         /// The instructions, or a raw pointer (`filter=NULL`).
         filter: FprogFilter,
     },
+}
+
+/// A socket address in strace's notation. Fields left out are 0; an address of another
+/// family is its `sa_data`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SockAddrSpec {
+    /// `sa_family` (`AF_INET`, `AF_INET6`, or a number).
+    pub family: IntExpr,
+    /// `sin_port=htons(N)` / `sin6_port=htons(N)`, in host order.
+    pub port: Option<IntExpr>,
+    /// `inet_addr("…")` (4 bytes) or `inet_pton(AF_INET6, "…", &sin6_addr)` (16 bytes).
+    pub addr: Option<Vec<u8>>,
+    /// `sin6_flowinfo=htonl(N)`.
+    pub flowinfo: Option<IntExpr>,
+    /// `sin6_scope_id=N`.
+    pub scope_id: Option<IntExpr>,
+    /// `sa_data="…"`.
+    pub data: Option<Word>,
+}
+
+/// Where a message's name points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MsgName {
+    /// `msg_name=NULL`, or a raw pointer.
+    Raw(IntExpr),
+    /// An address given (`sendmsg`).
+    Addr(SockAddrSpec),
+    /// An address expected, as printed (`recvmsg`); `...` for any.
+    Expect(String),
+}
+
+/// One `{iov_base=…, iov_len=N}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IovSpec {
+    /// The bytes (`sendmsg`: sent; `recvmsg`: expected, a prefix when followed by `...`),
+    /// or a raw pointer.
+    pub base: IovBase,
+    /// `iov_len` (default: the string's length).
+    pub len: Option<IntExpr>,
+}
+
+/// An `iov_base`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IovBase {
+    /// `"bytes"`; `true` when `...` follows (only a prefix is given).
+    Bytes(Word, bool),
+    /// A raw pointer (`NULL`, `$m`).
+    Raw(IntExpr),
+    /// `...`: a buffer, contents not checked.
+    Any,
+}
+
+/// A `struct msghdr` in strace's notation (`{msg_name=…, msg_namelen=28,
+/// msg_iov=[…], msg_iovlen=1, msg_controllen=0, msg_flags=0}`); every field optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MsgSpec {
+    /// `msg_name` (absent: NULL for `sendmsg`, a 128-byte buffer for `recvmsg`).
+    pub name: Option<MsgName>,
+    /// `msg_namelen=IN [=> OUT]`.
+    pub namelen: Option<(IntExpr, Option<Pat>)>,
+    /// `msg_iov=[…]` (absent: one 4096-byte buffer for `recvmsg`, none for `sendmsg`),
+    /// or a raw pointer.
+    pub iov: Option<Result<Vec<IovSpec>, IntExpr>>,
+    /// `msg_iovlen=N` (default: the array's length).
+    pub iovlen: Option<IntExpr>,
+    /// `msg_controllen=IN [=> OUT]` (the control buffer is zeroed memory of that size).
+    pub controllen: Option<(IntExpr, Option<Pat>)>,
+    /// `msg_flags=…`: given to `sendmsg`; what `recvmsg` must leave.
+    pub flags: Option<IntExpr>,
 }
 
 /// A value in an in/out structure.
@@ -142,6 +224,8 @@ pub enum OutPat {
     FdPair([Pat; 2]),
     /// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`, as text.
     Wait(String),
+    /// A written socket address, compared with how the tracer prints it.
+    Text(String),
 }
 
 /// What a call must return.

@@ -4,6 +4,7 @@
 pub mod ast;
 pub mod lex;
 pub mod parse;
+pub mod sockaddr;
 
 pub use ast::*;
 pub use parse::parse;

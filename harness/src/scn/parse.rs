@@ -584,6 +584,9 @@ fn io_array(c: &mut Cursor<'_>, sk: StructKind) -> PResult<Vec<Vec<IoFieldVal>>>
 
 fn placeholder(sysno: Sysno, i: usize) -> ArgVal {
     match sysno.desc().args[i].kind {
+        // Room for any address, and a message with a 128-byte name and a 4096-byte buffer.
+        ArgKind::SockLen => ArgVal::LenPtr { input: IntExpr::Const(128), expect: None },
+        ArgKind::Struct(StructKind::MsgHdr, Dir::Out) => ArgVal::Msg(alloc::boxed::Box::default()),
         k if crate::strace::is_out(&k) => ArgVal::Out(OutPat::Any),
         _ => ArgVal::Int(IntExpr::Const(0)),
     }
@@ -631,7 +634,7 @@ fn ret_expect(c: &mut Cursor<'_>, sysno: Option<Sysno>) -> PResult<RetExpect> {
     Ok(RetExpect::Value(v))
 }
 
-fn pat(c: &mut Cursor<'_>) -> PResult<Pat> {
+pub(super) fn pat(c: &mut Cursor<'_>) -> PResult<Pat> {
     if c.eat("...") || c.eat("?") {
         return Ok(Pat::Any);
     }
@@ -668,7 +671,9 @@ fn constant(name: &str) -> Option<i64> {
             .or_else(|| named(kernel::uapi::prctl::SUID_DUMP_NAMES, name))
             .or_else(|| named(kernel::uapi::ptrace::PTRACE_CONST_NAMES, name))
             .or_else(|| kernel::uapi::capability::SECBIT_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v as i64))
-            .or_else(|| crate::strace::IO_CONSTANTS.iter().find_map(|t| named(t, name))),
+            .or_else(|| crate::strace::IO_CONSTANTS.iter().find_map(|t| named(t, name)))
+            .or_else(|| named(crate::sockaddr::NET_CONSTANTS, name))
+            .or_else(|| named(crate::sockaddr::AF_NAMES, name)),
     }
 }
 
@@ -679,7 +684,7 @@ fn named(table: &[(&str, u64)], name: &str) -> Option<i64> {
 /// An integer expression for an argument of `kind`: numbers, `$vars`, the names the
 /// kind knows (flags, enum values), `1<<CAP_X`, summed with `+` and joined by `|`
 /// (`+` binds tighter).
-fn int_expr(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
+pub(super) fn int_expr(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
     let mut parts = Vec::new();
     loop {
         let mut terms = alloc::vec![int_atom(c, kind)?];
@@ -735,7 +740,7 @@ fn int_atom(c: &mut Cursor<'_>, kind: Option<&ArgKind>) -> PResult<IntExpr> {
 }
 
 /// A raw pointer where a buffer or structure would go: `NULL`, a number, a `$var`.
-fn raw_pointer(c: &mut Cursor<'_>) -> PResult<Option<IntExpr>> {
+pub(super) fn raw_pointer(c: &mut Cursor<'_>) -> PResult<Option<IntExpr>> {
     if c.looking_at("NULL") || c.peek().is_some_and(|b| b.is_ascii_digit() || b == b'$') {
         return Ok(Some(int_expr(c, None)?));
     }
@@ -747,6 +752,9 @@ fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> 
     if sysno == Sysno::Prctl && i > 0 && c.peek() == Some(b'"') {
         // PR_SET_NAME and friends take a string where the table says unsigned long.
         return Ok(ArgVal::Bytes(quoted(c)?));
+    }
+    if let Some(a) = super::sockaddr::net_arg(c, &kind)? {
+        return Ok(a);
     }
     if crate::strace::is_out(&kind) {
         if c.eat("...") {

@@ -9,17 +9,23 @@
 //! its backlog and received before the call returns. Timers (neighbour probes, DAD,
 //! reassembly) run from [`Kernel::net_timers`].
 
+pub mod af_inet;
+pub mod cmsg;
 pub mod core;
+pub mod datagram;
 pub mod dev;
 pub mod fib;
 pub mod inet_frag;
 pub mod ipv4;
 pub mod ipv6;
+pub mod msghdr;
 pub mod netdevice;
+pub mod raw;
 pub mod rtnetlink;
 pub mod skbuff;
 pub mod snmp;
 pub mod socket;
+pub mod sockopt;
 pub mod udp;
 pub mod wire;
 
@@ -83,7 +89,7 @@ pub struct Net {
     pub backlog: VecDeque<SkBuff>,
     /// Whether the random secrets above were drawn (see [`Net::seed_once`]).
     pub seeded: bool,
-    /// UDP sockets of both families (`udp_table`).
+    /// UDP and raw sockets of both families (`udp_table` and the raw hashes).
     pub socks: socket::SockTable,
 }
 

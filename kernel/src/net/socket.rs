@@ -1,6 +1,7 @@
-//! UDP socket state (`struct sock` + `inet_sock` + `ipv6_pinfo` + `udp_sock` reduced to
-//! what k43's datagram sockets use), the one socket table both families share
-//! (`udp_table`), the `sockaddr_in`/`sockaddr_in6` layouts, 4.3's lookup scoring
+//! Datagram socket state (`struct sock` + `inet_sock` + `ipv6_pinfo`, with `udp_sock` or
+//! `raw_sock` reduced to what k43's UDP and raw sockets use), the one socket table both
+//! families and both protocols share (`udp_table` and the raw hash, told apart by
+//! [`InetSock::raw`]), the `sockaddr_in`/`sockaddr_in6` layouts, 4.3's lookup scoring
 //! (`compute_score` of `net/ipv4/udp.c` and `net/ipv6/udp.c`), bind conflicts
 //! (`udp_lib_lport_inuse` with `ipv4_rcv_saddr_equal`/`ipv6_rcv_saddr_equal`) and
 //! ephemeral port selection (`udp_lib_get_port`).
@@ -16,6 +17,53 @@ use alloc::vec::Vec;
 /// Id of a socket (`Node::Socket`).
 pub type SockId = u64;
 
+/// `SOCK_NONBLOCK` (= `O_NONBLOCK`).
+pub const SOCK_NONBLOCK: i32 = crate::uapi::fcntl::O_NONBLOCK as i32;
+/// `SOCK_CLOEXEC` (= `O_CLOEXEC`).
+pub const SOCK_CLOEXEC: i32 = crate::uapi::fcntl::O_CLOEXEC as i32;
+/// `MSG_OOB`.
+pub const MSG_OOB: u32 = 1;
+/// `MSG_PEEK`.
+pub const MSG_PEEK: u32 = 2;
+/// `MSG_TRUNC`.
+pub const MSG_TRUNC: u32 = 0x20;
+/// `MSG_DONTWAIT`.
+pub const MSG_DONTWAIT: u32 = 0x40;
+/// `MSG_ERRQUEUE`.
+pub const MSG_ERRQUEUE: u32 = 0x2000;
+/// `SOL_SOCKET`.
+pub const SOL_SOCKET: i32 = 1;
+/// `SOL_IP`.
+pub const SOL_IP: i32 = 0;
+/// `SOL_IPV6`.
+pub const SOL_IPV6: i32 = 41;
+/// `SOL_ICMPV6`.
+pub const SOL_ICMPV6: i32 = 58;
+/// `SOL_RAW`.
+pub const SOL_RAW: i32 = 255;
+/// `SO_REUSEADDR`.
+pub const SO_REUSEADDR: i32 = 2;
+/// `SO_TYPE`.
+pub const SO_TYPE: i32 = 3;
+/// `SO_ERROR`.
+pub const SO_ERROR: i32 = 4;
+/// `SO_BROADCAST`.
+pub const SO_BROADCAST: i32 = 6;
+/// `SO_RCVBUF`.
+pub const SO_RCVBUF: i32 = 8;
+/// `SO_BINDTODEVICE`.
+pub const SO_BINDTODEVICE: i32 = 25;
+/// `IP_HDRINCL` (`SOL_IP`).
+pub const IP_HDRINCL: i32 = 3;
+/// `ICMP_FILTER` (`SOL_RAW`, IPv4 ICMP raw sockets).
+pub const ICMP_FILTER: i32 = 1;
+/// `ICMPV6_FILTER` (`SOL_ICMPV6`, ICMPv6 raw sockets).
+pub const ICMPV6_FILTER: i32 = 1;
+/// `IPV6_CHECKSUM` (`SOL_IPV6`, or `SOL_RAW` on ICMPv6 sockets).
+pub const IPV6_CHECKSUM: i32 = 7;
+/// `IPV6_V6ONLY`.
+pub const IPV6_V6ONLY: i32 = 26;
+
 /// `AF_UNSPEC`.
 pub const AF_UNSPEC: u16 = 0;
 /// `AF_INET`.
@@ -28,6 +76,8 @@ pub const NPROTO: i32 = 41;
 pub const SOCK_STREAM: i32 = 1;
 /// `SOCK_DGRAM`.
 pub const SOCK_DGRAM: i32 = 2;
+/// `SOCK_RAW`.
+pub const SOCK_RAW: i32 = 3;
 /// `SOCK_MAX`: types at or above are `EINVAL`.
 pub const SOCK_MAX: i32 = 11;
 /// `SOCK_TYPE_MASK`.
@@ -42,6 +92,10 @@ pub const SOCKADDR_IN6_LEN: usize = 28;
 pub const SIN6_LEN_RFC2133: usize = 24;
 /// `sizeof(struct sockaddr_storage)`: `move_addr_to_kernel`'s bound.
 pub const SOCKADDR_STORAGE_LEN: usize = 128;
+/// `IPPROTO_RAW`: a raw socket that always includes the IP header.
+pub const IPPROTO_RAW: u8 = 255;
+/// `IPPROTO_MH` (Mobility Header): IPv6 raw sockets checksum it at offset 4.
+pub const IPPROTO_MH: u8 = 135;
 /// `PROT_SOCK`: ports below need `CAP_NET_BIND_SERVICE`.
 pub const PROT_SOCK: u16 = 1024;
 /// `net.ipv4.ip_local_port_range` default low end.
@@ -167,17 +221,39 @@ pub fn needs_scope_id(a: &Ipv6Addr) -> bool {
 pub struct Dgram {
     /// Where it came from, as `recvfrom` reports it to this socket's family.
     pub from: SockAddr,
-    /// The UDP payload.
+    /// What `recvmsg` copies: the UDP payload; for a raw IPv4 socket the whole datagram
+    /// from its IP header, for a raw IPv6 socket the packet from its transport header.
     pub data: Vec<u8>,
     /// `skb->truesize` charged to `sk_rmem_alloc`.
     pub truesize: usize,
     /// Arrived over IPv4 (`InDatagrams` is counted by the datagram's family).
     pub v4: bool,
+    /// `skb->peeked`: an earlier `MSG_PEEK` saw it, so its first look was counted
+    /// already (`__skb_recv_datagram` reports the flag as it was before the look).
+    pub peeked: bool,
 }
 
-/// A UDP socket.
+/// `struct icmp_filter` / `struct icmp6_filter` and the rest of `raw_sock`/`raw6_sock`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawSock {
+    /// `inet_num` as the raw hash keys it: the protocol the socket was created for,
+    /// kept when `udp_disconnect` unhashes it.
+    pub protocol: u8,
+    /// `inet->hdrincl` (`IP_HDRINCL`, or created with `IPPROTO_RAW`).
+    pub hdrincl: bool,
+    /// `raw_sk(sk)->filter.data` (IPv4 ICMP): bit `t` set blocks type `t` < 32.
+    pub icmp_filter: u32,
+    /// `raw6_sk(sk)->filter.data` (ICMPv6): bit `t` set blocks type `t`; all clear
+    /// (the zeroed socket) passes everything.
+    pub icmp6_filter: [u32; 8],
+    /// `rp->checksum` and `rp->offset` (IPv6 `IPV6_CHECKSUM`): where the kernel puts
+    /// the checksum it computes on send and verifies on receive, `None` for off.
+    pub checksum: Option<u32>,
+}
+
+/// A datagram socket: UDP, or raw when [`raw`](Self::raw) is set.
 #[derive(Clone, Debug)]
-pub struct UdpSock {
+pub struct InetSock {
     /// `sk_family`.
     pub family: Family,
     /// `inet_num`: the bound local port, 0 while unbound (unhashed).
@@ -224,12 +300,15 @@ pub struct UdpSock {
     pub wq: WqId,
     /// Order of hashing: the newest socket is first in its chain, and wins ties.
     pub hash_seq: u64,
+    /// The raw part of a `SOCK_RAW` socket; `num` is then `inet_sport` (the protocol
+    /// while hashed, 0 after `udp_disconnect` unhashed it).
+    pub raw: Option<RawSock>,
 }
 
-impl UdpSock {
+impl InetSock {
     /// A fresh socket (`sk_alloc` + `sock_init_data` + `inet_create`/`inet6_create`).
-    pub fn new(family: Family, wq: WqId) -> UdpSock {
-        UdpSock {
+    pub fn new(family: Family, wq: WqId) -> InetSock {
+        InetSock {
             family,
             num: 0,
             rcv_saddr4: Ipv4Addr::UNSPECIFIED,
@@ -253,7 +332,28 @@ impl UdpSock {
             drops: 0,
             wq,
             hash_seq: 0,
+            raw: None,
         }
+    }
+
+    /// A raw socket for `protocol` (`inet_create`/`inet6_create` with `SOCK_RAW`, then
+    /// `raw_init`/`rawv6_init_sk`): hashed at once under its protocol; ICMPv6 (and
+    /// Mobility Header) sockets checksum at their protocol's offset.
+    pub fn new_raw(family: Family, wq: WqId, protocol: u8) -> InetSock {
+        let mut sk = InetSock::new(family, wq);
+        let checksum = match (family, protocol) {
+            (Family::V6, crate::net::wire::ip_proto::ICMPV6) => Some(2),
+            (Family::V6, IPPROTO_MH) => Some(4),
+            _ => None,
+        };
+        sk.num = u16::from(protocol);
+        sk.raw = Some(RawSock { protocol, hdrincl: protocol == IPPROTO_RAW, checksum, ..RawSock::default() });
+        sk
+    }
+
+    /// A UDP socket (takes part in `udp_table`'s lookups and port conflicts).
+    pub fn is_udp(&self) -> bool {
+        self.raw.is_none()
     }
 
     /// `ipv6_only_sock`.
@@ -278,7 +378,7 @@ impl UdpSock {
 }
 
 /// `ipv4_rcv_saddr_equal(sk, sk2)` (4.3).
-fn ipv4_rcv_saddr_equal(sk: &UdpSock, sk2: &UdpSock) -> bool {
+fn ipv4_rcv_saddr_equal(sk: &InetSock, sk2: &InetSock) -> bool {
     !sk2.v6only() && (sk.rcv_saddr4.is_unspecified() || sk2.rcv_saddr4.is_unspecified() || sk.rcv_saddr4 == sk2.rcv_saddr4)
 }
 
@@ -301,7 +401,7 @@ fn class6(a: Option<Ipv6Addr>) -> AddrClass {
 
 /// `ipv6_rcv_saddr_equal(sk, sk2)` (4.3, `net/ipv6/inet6_connection_sock.c`'s sibling in
 /// `udp.c`).
-fn ipv6_rcv_saddr_equal(sk: &UdpSock, sk2: &UdpSock) -> bool {
+fn ipv6_rcv_saddr_equal(sk: &InetSock, sk2: &InetSock) -> bool {
     let t1 = class6(sk.rcv6());
     let t2 = class6(sk2.rcv6());
     let sk2_v6only = sk2.v6only();
@@ -336,7 +436,7 @@ pub struct Lookup<A> {
 #[derive(Clone, Debug, Default)]
 pub struct SockTable {
     /// Every socket, hashed or not.
-    pub socks: BTreeMap<SockId, UdpSock>,
+    pub socks: BTreeMap<SockId, InetSock>,
     /// The next `hash_seq`.
     pub seq: u64,
 }
@@ -348,6 +448,7 @@ impl SockTable {
         let Some(sk) = self.socks.get(&id) else { return true };
         self.socks.iter().any(|(&i, sk2)| {
             i != id
+                && sk2.is_udp()
                 && sk2.num == port
                 && (!sk2.reuse || !sk.reuse)
                 && (sk2.bound_dev_if == 0 || sk.bound_dev_if == 0 || sk2.bound_dev_if == sk.bound_dev_if)
@@ -409,7 +510,7 @@ impl SockTable {
     pub fn lookup4(&self, l: &Lookup<Ipv4Addr>) -> Option<SockId> {
         let mut best: Option<(i32, u64, SockId)> = None;
         for (&id, sk) in &self.socks {
-            if sk.num != l.dport || sk.num == 0 || sk.v6only() {
+            if sk.num != l.dport || sk.num == 0 || sk.v6only() || !sk.is_udp() {
                 continue;
             }
             let mut score = if sk.family == Family::V4 { 2 } else { 1 };
@@ -449,7 +550,7 @@ impl SockTable {
     pub fn lookup6(&self, l: &Lookup<Ipv6Addr>) -> Option<SockId> {
         let mut best: Option<(i32, u64, SockId)> = None;
         for (&id, sk) in &self.socks {
-            if sk.num != l.dport || sk.num == 0 || sk.family != Family::V6 {
+            if sk.num != l.dport || sk.num == 0 || sk.family != Family::V6 || !sk.is_udp() {
                 continue;
             }
             let mut score = 0;
@@ -491,6 +592,7 @@ impl SockTable {
             .iter()
             .filter(|(_, sk)| {
                 sk.num != 0
+                    && sk.is_udp()
                     && sk.num == l.dport
                     && !sk.v6only()
                     && (sk.daddr4.is_unspecified() || sk.daddr4 == l.saddr)
@@ -509,6 +611,7 @@ impl SockTable {
             .iter()
             .filter(|(_, sk)| {
                 sk.num != 0
+                    && sk.is_udp()
                     && sk.num == l.dport
                     && sk.family == Family::V6
                     && (sk.dport == 0 || sk.dport == l.sport)
@@ -528,7 +631,7 @@ mod tests {
     fn tbl(n: usize) -> SockTable {
         let mut t = SockTable::default();
         for i in 0..n {
-            t.socks.insert(i as u64 + 1, UdpSock::new(Family::V4, 1));
+            t.socks.insert(i as u64 + 1, InetSock::new(Family::V4, 1));
         }
         t
     }

@@ -80,6 +80,9 @@ pub enum StructKind {
     UffdMsg,
     /// `struct pollfd[nfds]` (`fd`, `events` in; `revents` out).
     PollFd,
+    /// `struct msghdr` with its name, iovecs and control buffer: read by `sendmsg`
+    /// (`Dir::In`); read and written by `recvmsg` (`Dir::Out`: printed at exit).
+    MsgHdr,
 }
 
 /// The type of one syscall argument.
@@ -134,6 +137,19 @@ pub enum ArgKind {
     StrArray,
     /// A pointer the kernel does not dereference (or not yet modelled): printed in hex.
     Ptr,
+    /// A `struct sockaddr` the kernel reads; argument `len_arg` is its length (by value).
+    SockAddr {
+        /// Index of the argument holding the length.
+        len_arg: usize,
+    },
+    /// A `struct sockaddr` the kernel writes; argument `len_arg` is a `socklen_t *` with
+    /// the room before the call and the address's full length after it.
+    SockAddrOut {
+        /// Index of the `socklen_t *` argument.
+        len_arg: usize,
+    },
+    /// A `socklen_t *` the kernel reads and writes back (printed `[128 => 16]`).
+    SockLen,
 }
 
 /// One argument: its name in the man page and its kind.

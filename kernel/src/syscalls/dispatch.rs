@@ -95,5 +95,7 @@ pub fn dispatch<H: Hal>(k: &mut Kernel<H>, pid: Pid, sysno: Sysno, a: [u64; 6]) 
         Recvfrom => k.sys_recvfrom(pid, int(a[0]), a[1], a[2] as usize, uint(a[3]), a[4], a[5]),
         Setsockopt => k.sys_setsockopt(pid, int(a[0]), int(a[1]), int(a[2]), a[3], uint(a[4])),
         Getsockopt => k.sys_getsockopt(pid, int(a[0]), int(a[1]), int(a[2]), a[3], a[4]),
+        Sendmsg => k.sys_sendmsg(pid, int(a[0]), a[1], uint(a[2])),
+        Recvmsg => k.sys_recvmsg(pid, int(a[0]), a[1], uint(a[2])),
     }
 }

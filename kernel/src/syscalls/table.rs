@@ -60,6 +60,141 @@ pub static UFFD_FLAGS: FlagSet = FlagSet {
     signal_low_byte: false,
 };
 
+/// Address families (`AF_*`) by value, strace's `addrfams` list: `socket`'s domain and
+/// every `sa_family`.
+pub static ADDRESS_FAMILIES: EnumSet = EnumSet {
+    name: "address_family",
+    values: &[
+        ("AF_UNSPEC", 0),
+        ("AF_UNIX", 1),
+        ("AF_INET", 2),
+        ("AF_AX25", 3),
+        ("AF_IPX", 4),
+        ("AF_APPLETALK", 5),
+        ("AF_NETROM", 6),
+        ("AF_BRIDGE", 7),
+        ("AF_ATMPVC", 8),
+        ("AF_X25", 9),
+        ("AF_INET6", 10),
+        ("AF_ROSE", 11),
+        ("AF_DECnet", 12),
+        ("AF_NETBEUI", 13),
+        ("AF_SECURITY", 14),
+        ("AF_KEY", 15),
+        ("AF_NETLINK", 16),
+        ("AF_PACKET", 17),
+        ("AF_ASH", 18),
+        ("AF_ECONET", 19),
+        ("AF_ATMSVC", 20),
+        ("AF_RDS", 21),
+        ("AF_SNA", 22),
+        ("AF_IRDA", 23),
+        ("AF_PPPOX", 24),
+        ("AF_WANPIPE", 25),
+        ("AF_LLC", 26),
+        ("AF_IB", 27),
+        ("AF_MPLS", 28),
+        ("AF_CAN", 29),
+        ("AF_TIPC", 30),
+        ("AF_BLUETOOTH", 31),
+        ("AF_IUCV", 32),
+        ("AF_RXRPC", 33),
+        ("AF_ISDN", 34),
+        ("AF_PHONET", 35),
+        ("AF_IEEE802154", 36),
+        ("AF_CAIF", 37),
+        ("AF_ALG", 38),
+        ("AF_NFC", 39),
+        ("AF_VSOCK", 40),
+        ("AF_KCM", 41),
+        ("AF_QIPCRTR", 42),
+        ("AF_SMC", 43),
+        ("AF_XDP", 44),
+        ("AF_MCTP", 45),
+    ],
+};
+
+/// `socket`'s type: the `SOCK_TYPE_MASK` field by name, then `SOCK_CLOEXEC` and
+/// `SOCK_NONBLOCK` (strace's `tprint_sock_type`).
+pub static SOCK_TYPES: FlagSet = FlagSet {
+    name: "socket_type",
+    flags: &[("SOCK_CLOEXEC", fcntl::O_CLOEXEC as u64), ("SOCK_NONBLOCK", fcntl::O_NONBLOCK as u64)],
+    accmode: Some((0xf, &[("SOCK_STREAM", 1), ("SOCK_DGRAM", 2), ("SOCK_RAW", 3), ("SOCK_RDM", 4), ("SOCK_SEQPACKET", 5), ("SOCK_DCCP", 6), ("SOCK_PACKET", 10)])),
+    signal_low_byte: false,
+};
+
+/// IP protocol numbers (`IPPROTO_*`, strace's `inet_protocols`): `socket`'s protocol for
+/// `AF_INET` and `AF_INET6`.
+pub static IP_PROTOCOLS: EnumSet = EnumSet {
+    name: "ip_protocol",
+    values: &[
+        ("IPPROTO_IP", 0),
+        ("IPPROTO_ICMP", 1),
+        ("IPPROTO_IGMP", 2),
+        ("IPPROTO_IPIP", 4),
+        ("IPPROTO_TCP", 6),
+        ("IPPROTO_EGP", 8),
+        ("IPPROTO_PUP", 12),
+        ("IPPROTO_UDP", 17),
+        ("IPPROTO_IDP", 22),
+        ("IPPROTO_TP", 29),
+        ("IPPROTO_DCCP", 33),
+        ("IPPROTO_IPV6", 41),
+        ("IPPROTO_ROUTING", 43),
+        ("IPPROTO_FRAGMENT", 44),
+        ("IPPROTO_RSVP", 46),
+        ("IPPROTO_GRE", 47),
+        ("IPPROTO_ESP", 50),
+        ("IPPROTO_AH", 51),
+        ("IPPROTO_ICMPV6", 58),
+        ("IPPROTO_NONE", 59),
+        ("IPPROTO_DSTOPTS", 60),
+        ("IPPROTO_MTP", 92),
+        ("IPPROTO_BEETPH", 94),
+        ("IPPROTO_ENCAP", 98),
+        ("IPPROTO_PIM", 103),
+        ("IPPROTO_COMP", 108),
+        ("IPPROTO_L2TP", 115),
+        ("IPPROTO_SCTP", 132),
+        ("IPPROTO_MH", 135),
+        ("IPPROTO_UDPLITE", 136),
+        ("IPPROTO_MPLS", 137),
+        ("IPPROTO_ETHERNET", 143),
+        ("IPPROTO_RAW", 255),
+    ],
+};
+
+/// `MSG_*` flags of the socket calls, in strace's order (`xlat/msg_flags.in`).
+pub static MSG_FLAGS: FlagSet = FlagSet {
+    name: "msg_flags",
+    flags: &[
+        ("MSG_OOB", 0x1),
+        ("MSG_PEEK", 0x2),
+        ("MSG_DONTROUTE", 0x4),
+        ("MSG_CTRUNC", 0x8),
+        ("MSG_PROXY", 0x10),
+        ("MSG_TRUNC", 0x20),
+        ("MSG_DONTWAIT", 0x40),
+        ("MSG_EOR", 0x80),
+        ("MSG_WAITALL", 0x100),
+        ("MSG_FIN", 0x200),
+        ("MSG_SYN", 0x400),
+        ("MSG_CONFIRM", 0x800),
+        ("MSG_RST", 0x1000),
+        ("MSG_ERRQUEUE", 0x2000),
+        ("MSG_NOSIGNAL", 0x4000),
+        ("MSG_MORE", 0x8000),
+        ("MSG_WAITFORONE", 0x10000),
+        ("MSG_BATCH", 0x40000),
+        ("MSG_ZEROCOPY", 0x4000000),
+        ("MSG_FASTOPEN", 0x20000000),
+        ("MSG_CMSG_CLOEXEC", 0x40000000),
+        ("MSG_CMSG_COMPAT", 0x80000000),
+    ],
+    accmode: None,
+    signal_low_byte: false,
+};
+
 /// `ioctl(2)` requests k43 knows by name.
 pub static IOCTL_CMDS: EnumSet = EnumSet {
     name: "ioctl_request",
@@ -320,15 +455,17 @@ syscalls! {
     Madvise = "madvise", x86 Some(28), arm Some(233), [a!("addr", Ptr), a!("length", UInt), a!("advice", Enum(&MADV_ADVICE))], Int;
     Brk = "brk", x86 Some(12), arm Some(214), [a!("addr", Ptr)], Ptr;
     Seccomp = "seccomp", x86 Some(317), arm Some(277), [a!("operation", Enum(&SECCOMP_OPS)), a!("flags", Flags(&SECCOMP_FILTER_FLAGS)), a!("args", Struct(StructKind::SockFprog, Dir::In))], Int;
-    Socket = "socket", x86 Some(41), arm Some(198), [a!("domain", Int), a!("type", Int), a!("protocol", Int)], Fd;
-    Bind = "bind", x86 Some(49), arm Some(200), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", UInt)], Int;
-    Connect = "connect", x86 Some(42), arm Some(203), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", UInt)], Int;
-    Getsockname = "getsockname", x86 Some(51), arm Some(204), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", Ptr)], Int;
-    Getpeername = "getpeername", x86 Some(52), arm Some(205), [a!("sockfd", Fd), a!("addr", Ptr), a!("addrlen", Ptr)], Int;
-    Sendto = "sendto", x86 Some(44), arm Some(206), [a!("sockfd", Fd), a!("buf", InBuf { len_arg: 2 }), a!("len", UInt), a!("flags", Hex), a!("dest_addr", Ptr), a!("addrlen", UInt)], Int;
-    Recvfrom = "recvfrom", x86 Some(45), arm Some(207), [a!("sockfd", Fd), a!("buf", OutBuf { len_arg: 2 }), a!("len", UInt), a!("flags", Hex), a!("src_addr", Ptr), a!("addrlen", Ptr)], Int;
+    Socket = "socket", x86 Some(41), arm Some(198), [a!("domain", Enum(&ADDRESS_FAMILIES)), a!("type", Flags(&SOCK_TYPES)), a!("protocol", Enum(&IP_PROTOCOLS))], Fd;
+    Bind = "bind", x86 Some(49), arm Some(200), [a!("sockfd", Fd), a!("addr", SockAddr { len_arg: 2 }), a!("addrlen", Int)], Int;
+    Connect = "connect", x86 Some(42), arm Some(203), [a!("sockfd", Fd), a!("addr", SockAddr { len_arg: 2 }), a!("addrlen", Int)], Int;
+    Getsockname = "getsockname", x86 Some(51), arm Some(204), [a!("sockfd", Fd), a!("addr", SockAddrOut { len_arg: 2 }), a!("addrlen", SockLen)], Int;
+    Getpeername = "getpeername", x86 Some(52), arm Some(205), [a!("sockfd", Fd), a!("addr", SockAddrOut { len_arg: 2 }), a!("addrlen", SockLen)], Int;
+    Sendto = "sendto", x86 Some(44), arm Some(206), [a!("sockfd", Fd), a!("buf", InBuf { len_arg: 2 }), a!("len", UInt), a!("flags", Flags(&MSG_FLAGS)), a!("dest_addr", SockAddr { len_arg: 5 }), a!("addrlen", Int)], Int;
+    Recvfrom = "recvfrom", x86 Some(45), arm Some(207), [a!("sockfd", Fd), a!("buf", OutBuf { len_arg: 2 }), a!("len", UInt), a!("flags", Flags(&MSG_FLAGS)), a!("src_addr", SockAddrOut { len_arg: 5 }), a!("addrlen", SockLen)], Int;
     Setsockopt = "setsockopt", x86 Some(54), arm Some(208), [a!("sockfd", Fd), a!("level", Int), a!("optname", Int), a!("optval", Ptr), a!("optlen", UInt)], Int;
     Getsockopt = "getsockopt", x86 Some(55), arm Some(209), [a!("sockfd", Fd), a!("level", Int), a!("optname", Int), a!("optval", Ptr), a!("optlen", Ptr)], Int;
+    Sendmsg = "sendmsg", x86 Some(46), arm Some(211), [a!("sockfd", Fd), a!("msg", Struct(StructKind::MsgHdr, Dir::In)), a!("flags", Flags(&MSG_FLAGS))], Int;
+    Recvmsg = "recvmsg", x86 Some(47), arm Some(212), [a!("sockfd", Fd), a!("msg", Struct(StructKind::MsgHdr, Dir::Out)), a!("flags", Flags(&MSG_FLAGS))], Int;
 }
 
 impl Sysno {

@@ -120,9 +120,16 @@ impl<H: Hal> Kernel<H> {
                 self.net.mib.icmp_statistics.inc(Icmp::InErrors);
             }
             msg_type::REDIRECT if body.len() < ipv4::HEADER_LEN => self.net.mib.icmp_statistics.inc(Icmp::InErrors),
-            // icmp_socket_deliver: the quoted datagram's protocol hears of it (UDP's
-            // __udp4_lib_err; k43 has no other socket protocol).
-            msg_type::DEST_UNREACH | msg_type::TIME_EXCEEDED | msg_type::PARAMETER_PROB => self.udp4_err(body, t, msg[1], ctx.iif),
+            // icmp_socket_deliver: the quoted header and 8 bytes of its payload must be
+            // there (else InErrors); raw sockets of the quoted datagram's protocol, then
+            // the protocol itself (UDP's __udp4_lib_err; k43 has no other) hear of it.
+            msg_type::DEST_UNREACH | msg_type::TIME_EXCEEDED | msg_type::PARAMETER_PROB => {
+                if body.len() < usize::from(body[0] & 0x0f) * 4 + 8 {
+                    return self.net.mib.icmp_statistics.inc(Icmp::InErrors);
+                }
+                self.raw_icmp_error(body, t, msg[1], ctx.iif);
+                self.udp4_err(body, t, msg[1], ctx.iif)
+            }
             // Echo replies go to ping sockets; the rest is discarded (icmp_discard).
             _ => {}
         }

@@ -133,8 +133,9 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// `ip_local_deliver`: fragments are reassembled first; then
-    /// `ip_local_deliver_finish` hands the datagram to its protocol and counts
-    /// `InDelivers`, or answers Protocol Unreachable (`InUnknownProtos`).
+    /// `ip_local_deliver_finish` gives raw sockets their copies, hands the datagram to its
+    /// protocol and counts `InDelivers`, or, with neither a handler nor a raw socket,
+    /// answers Protocol Unreachable (`InUnknownProtos`).
     fn ip_local_deliver(&mut self, pkt: Vec<u8>, ctx: &IcmpCtx) {
         let mut pkt = pkt;
         let mut ctx = ctx.clone();
@@ -155,11 +156,14 @@ impl<H: Hal> Kernel<H> {
         }
         let ip = ipv4::Packet::new_unchecked(&pkt[..]);
         let (proto, thoff) = (ip.protocol(), ip.header_len());
+        // Raw sockets of the protocol get their copies before its handler runs.
+        let raw = self.raw_local_deliver(&pkt, thoff, ctx.iif);
         match proto {
             ip_proto::ICMP => self.icmp_rcv(&pkt, thoff, &ctx),
             ip_proto::UDP => self.udp_rcv(pkt, thoff, &ctx),
             IPPROTO_IGMP => {}
-            // No handler and no raw socket (k43 has neither TCP nor raw sockets yet).
+            // No handler (k43 has no TCP): a raw socket's copy was the delivery.
+            _ if raw => {}
             _ => {
                 self.ip_inc(IpStats::InUnknownProtos);
                 return self.icmp_send(&pkt, &ctx, msg_type::DEST_UNREACH, unreach::PROTOCOL, 0);

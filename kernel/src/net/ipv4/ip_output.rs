@@ -182,6 +182,16 @@ impl<H: Hal> Kernel<H> {
         self.ip_finish_output(skb, rt);
     }
 
+    /// `dst_output` of a datagram whose header the sender built (`raw_send_hdrinc`): the
+    /// `OutRequests`/`OutOctets` counters of `ip_output`, then out through `rt`.
+    pub(crate) fn ip_output_built(&mut self, pkt: &[u8], rt: &Rtable) {
+        let mut skb = SkBuff::alloc(pkt.len());
+        skb.data_mut().copy_from_slice(pkt);
+        skb.dev = rt.dev;
+        self.net.mib.ip_statistics.upd_po(PoBase::Out, pkt.len() as u64);
+        self.ip_finish_output(skb, rt);
+    }
+
     /// `ip_finish_output`: a datagram larger than the device MTU is fragmented
     /// (`FragOKs`, `FragCreates`, or `FragFails`). Locally built datagrams may be
     /// fragmented even with DF (`ignore_df`, the ICMP socket's `IP_PMTUDISC_DONT`).

@@ -46,7 +46,8 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// `icmpv6_notify`: walks the quoted packet's extension headers to its upper layer;
-    /// a UDP one (unfragmented, or the first fragment) goes to `__udp6_lib_err`.
+    /// a UDP one (unfragmented, or the first fragment) goes to `__udp6_lib_err`, and the
+    /// raw sockets of the upper-layer protocol hear of it (`raw6_icmp_error`).
     fn icmpv6_notify(&mut self, msg: &[u8], t: u8, iif: u32) {
         let Some(q) = msg.get(icmpv6::HEADER_LEN..) else { return };
         if q.len() < ipv6::HEADER_LEN {
@@ -55,6 +56,11 @@ impl<H: Hal> Kernel<H> {
         let Ok(u) = ExtHeaderChain::upper_layer(q[6], &q[ipv6::HEADER_LEN..]) else { return };
         if u.next_header == ip_proto::UDP && u.frag_offset == 0 {
             self.udp6_err(q, ipv6::HEADER_LEN + u.offset, t, msg[1], iif);
+        }
+        // raw6_icmp_error comes after the protocol's handler, given 8 bytes past the
+        // headers (pskb_may_pull).
+        if q.len() >= ipv6::HEADER_LEN + u.offset + 8 {
+            self.raw6_icmp_error(q, u.next_header, t, msg[1], iif);
         }
     }
 

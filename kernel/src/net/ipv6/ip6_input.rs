@@ -137,6 +137,8 @@ impl<H: Hal> Kernel<H> {
         let mut fragmented = false;
         for _ in 0..MAX_EXT_HEADERS {
             let Some(&nh) = pkt.get(nhoff) else { return };
+            // Raw sockets of this header's protocol get a copy from it on, first.
+            let raw = self.raw6_local_deliver(&pkt, thoff, nh, iif);
             match nh {
                 ip_proto::DSTOPTS => match self.ip6_parse_tlv(&pkt, thoff, false, iif, pkt_type) {
                     Some(len) => {
@@ -202,6 +204,8 @@ impl<H: Hal> Kernel<H> {
                     }
                     return;
                 }
+                // No handler, but a raw socket took it.
+                _ if raw => return self.ip6_count(iif, IpStats::InDelivers),
                 _ => {
                     // No handler (Hop-by-Hop anywhere but first, or an unknown protocol
                     // with no raw socket): Parameter Problem code 1 at the naming byte.

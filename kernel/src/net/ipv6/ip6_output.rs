@@ -139,6 +139,23 @@ impl<H: Hal> Kernel<H> {
         }
     }
 
+    /// `dst_output` of a packet whose IPv6 header the sender built (`rawv6_send_hdrinc`):
+    /// `OutRequests`/`OutOctets` on the route's device (and `OutMcast` for a multicast
+    /// destination in the header, as `ip6_finish_output2` counts it), then out towards
+    /// `nexthop`. The bytes go as given: no payload length is filled in.
+    pub(crate) fn ip6_output_built(&mut self, pkt: &[u8], oif: u32, nexthop: Ipv6Addr) {
+        let mut skb = SkBuff::alloc(pkt.len());
+        skb.data_mut().copy_from_slice(pkt);
+        skb.dev = oif;
+        let len = pkt.len() as u64;
+        let net = &mut self.net;
+        net.mib.ip6_upd_po(net.dev_snmp6.get_mut(&oif), PoBase::Out, len);
+        if pkt.get(24) == Some(&0xff) {
+            net.mib.ip6_upd_po(net.dev_snmp6.get_mut(&oif), PoBase::OutMcast, len);
+        }
+        self.ip6_finish_output2(skb, nexthop);
+    }
+
     /// `ip6_finish_output2`: `lo` needs no neighbour; multicast maps to its group MAC;
     /// unicast goes through the neighbour entry of `nexthop`.
     pub(crate) fn ip6_finish_output2(&mut self, skb: SkBuff, nexthop: Ipv6Addr) {

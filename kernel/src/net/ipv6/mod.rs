@@ -12,4 +12,5 @@ pub mod ip6_fragment;
 pub mod ip6_input;
 pub mod ip6_output;
 pub mod ndisc;
+pub mod raw;
 pub mod reassembly;
