@@ -19,6 +19,7 @@ pub mod ip;
 pub mod migration;
 pub mod netprogs;
 pub mod packet;
+pub mod ping;
 pub mod programs;
 pub mod runner;
 pub mod scn;

@@ -27,6 +27,8 @@ pub static PROGRAMS: &[(&str, Entry, &str)] = &[
     ("udp-echo-client", |s, a| Box::pin(crate::netprogs::udp_echo_client(s, a)), "udp-echo-client ADDR PORT COUNT [SIZE]: send COUNT datagrams, wait up to 1 s for each echo, print a line each and a summary to stdout; exit 0 if all came back"),
     ("postcopy-source", |s, a| Box::pin(crate::migration::postcopy_source(s, a)), "postcopy-source PORT N: the source host of a migration over UDP: serve N pages to GET requests on [::]:PORT until BYE"),
     ("postcopy-dest", |s, a| Box::pin(crate::migration::postcopy_dest(s, a)), "postcopy-dest ADDR PORT N PATH: the destination host: a guest touching N userfaultfd-registered pages, its pager fetching each from ADDR:PORT over UDP with retransmission; the report goes to PATH, exit 0 when memory equals the source's"),
+    ("ping", |s, a| Box::pin(crate::ping::ping(s, a, false)), "ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-W TIMEOUT] ADDR: iputils' ping over a raw ICMP socket (needs CAP_NET_RAW), its output format, to stdout"),
+    ("ping6", |s, a| Box::pin(crate::ping::ping(s, a, true)), "ping6 [-c COUNT] [-i INTERVAL] [-s SIZE] [-W TIMEOUT] ADDR: iputils' ping6 over a raw ICMPv6 socket (hop limits from IPV6_RECVHOPLIMIT)"),
     ("caps", |s, a| Box::pin(caps(s, a)), "caps PATH [FILE ARG…]: write the Uid, Gid and Cap* lines of /proc/self/status and the securebits and no_new_privs (prctl) to PATH, then execve FILE with ARG… if given"),
 ];
 

@@ -11,7 +11,8 @@
 
 #![warn(missing_docs)]
 
-use super::socket::{Family, SockAddr, SockId, MSG_DONTWAIT, SOCKADDR_STORAGE_LEN};
+use super::cmsg::IPV6_HOPLIMIT;
+use super::socket::{Family, SockAddr, SockId, MSG_CTRUNC, MSG_DONTWAIT, SOCKADDR_STORAGE_LEN, SOL_IPV6};
 use crate::fs::file::FileId;
 use crate::fs::read_write::MAX_RW_COUNT;
 use crate::fs::Node;
@@ -157,6 +158,8 @@ pub struct MsgIn {
     pub from: SockAddr,
     /// Flags the protocol sets in `msg_flags` (`MSG_TRUNC`).
     pub flags: u32,
+    /// An IPv6 datagram's hop limit, for `IPV6_HOPLIMIT` (None over IPv4).
+    pub hop_limit: Option<u8>,
 }
 
 impl<H: Hal> Kernel<H> {
@@ -342,8 +345,9 @@ impl<H: Hal> Kernel<H> {
 
     /// `recvmsg(fd, msg, flags)`: `___sys_recvmsg`. After the protocol returns, the source
     /// address goes to `msg_name` as `move_addr_to_user` writes it (against the
-    /// `msg_namelen` in user memory), then `msg_flags`, then `msg_controllen`: 0, as no
-    /// option that queues control messages exists in k43.
+    /// `msg_namelen` in user memory), then the control messages the socket asked for
+    /// (`ip6_datagram_recv_ctl`: only `IPV6_HOPLIMIT` is modelled), `msg_flags`
+    /// (`MSG_CTRUNC` when they did not fit), and `msg_controllen` (the bytes used).
     pub(crate) fn sys_recvmsg(&mut self, pid: Pid, fd: i32, umsg: u64, flags: u32) -> SysResult {
         if flags & MSG_CMSG_COMPAT != 0 {
             return Err(Errno::EINVAL.into());
@@ -355,10 +359,39 @@ impl<H: Hal> Kernel<H> {
         if m.name != 0 {
             self.move_addr_to_user(pid, &r.from.to_bytes(), m.name, umsg + MSG_NAMELEN_OFF)?;
         }
-        let msg_flags = (flags & MSG_CMSG_CLOEXEC) | r.flags;
+        let mut msg_flags = (flags & MSG_CMSG_CLOEXEC) | r.flags;
+        let mut used = 0u64;
+        if let Some(hlim) = r.hop_limit.filter(|_| self.net.socks.socks.get(&id).is_some_and(|s| s.recv_hoplimit)) {
+            let (n, trunc) = self.put_cmsg(pid, m.control, m.controllen, SOL_IPV6, IPV6_HOPLIMIT, &i32::from(hlim).to_le_bytes())?;
+            used += n;
+            if trunc {
+                msg_flags |= MSG_CTRUNC;
+            }
+        }
         self.copy_to_user(pid, umsg + MSG_FLAGS_OFF, &msg_flags.to_le_bytes())?;
-        self.copy_to_user(pid, umsg + MSG_CONTROLLEN_OFF, &0u64.to_le_bytes())?;
+        self.copy_to_user(pid, umsg + MSG_CONTROLLEN_OFF, &used.to_le_bytes())?;
         Ok(r.ret as i64)
+    }
+
+    /// `put_cmsg`: one control message into the user's buffer at `control` (`room`
+    /// bytes): the header and as much data as fits (`MSG_CTRUNC` otherwise, nothing at
+    /// all below a header's size). Returns the bytes the buffer advanced (`CMSG_SPACE`,
+    /// capped at the room) and whether it was truncated.
+    fn put_cmsg(&mut self, pid: Pid, control: u64, room: u64, level: i32, ty: i32, data: &[u8]) -> Result<(u64, bool), Errno> {
+        let hdr = crate::net::cmsg::CMSGHDR_LEN as u64;
+        if control == 0 || room < hdr {
+            return Ok((0, true));
+        }
+        let cmlen = hdr + data.len() as u64;
+        let (len, trunc) = if room < cmlen { (room, true) } else { (cmlen, false) };
+        let mut b = Vec::with_capacity(cmlen as usize);
+        b.extend_from_slice(&cmlen.to_le_bytes());
+        b.extend_from_slice(&level.to_le_bytes());
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(data);
+        self.copy_to_user(pid, control, &b[..len as usize])?;
+        let space = (cmlen + 7) & !7;
+        Ok((space.min(room), trunc))
     }
 
     /// The socket's protocol `recvmsg` (`sock_recvmsg` → `inet_recvmsg`): UDP or raw.

@@ -81,7 +81,7 @@ impl<H: Hal> Kernel<H> {
                 continue;
             }
             // ip_mc_sf_allow passes: no socket joins groups, and mc_all is on.
-            let d = Dgram { from: SockAddr::V4 { addr: saddr, port: 0 }, data: pkt.to_vec(), truesize: crate::net::inet_frag::frag_truesize(pkt.len()), v4: true, peeked: false };
+            let d = Dgram { from: SockAddr::V4 { addr: saddr, port: 0 }, data: pkt.to_vec(), truesize: crate::net::inet_frag::frag_truesize(pkt.len()), v4: true, peeked: false, hop_limit: 0 };
             self.sock_queue_rcv(id, d);
         }
         !socks.is_empty()
@@ -260,7 +260,7 @@ impl<H: Hal> Kernel<H> {
         let r = self.iov_copy_to(pid, iov, &d.data[..copied]);
         self.skb_recv_done(id, flags, r)?;
         let ret = if flags & MSG_TRUNC != 0 { d.data.len() } else { copied };
-        Ok(MsgIn { ret, from: d.from, flags: trunc })
+        Ok(MsgIn { ret, from: d.from, flags: trunc, hop_limit: (!d.v4).then_some(d.hop_limit) })
     }
 
     /// `raw_seticmpfilter`: up to 4 bytes of the filter replaced (fewer leave the rest).

@@ -63,6 +63,10 @@ pub const ICMPV6_FILTER: i32 = 1;
 pub const IPV6_CHECKSUM: i32 = 7;
 /// `IPV6_V6ONLY`.
 pub const IPV6_V6ONLY: i32 = 26;
+/// `IPV6_RECVHOPLIMIT`.
+pub const IPV6_RECVHOPLIMIT: i32 = 51;
+/// `MSG_CTRUNC`: control data was cut short.
+pub const MSG_CTRUNC: u32 = 8;
 
 /// `AF_UNSPEC`.
 pub const AF_UNSPEC: u16 = 0;
@@ -231,6 +235,8 @@ pub struct Dgram {
     /// `skb->peeked`: an earlier `MSG_PEEK` saw it, so its first look was counted
     /// already (`__skb_recv_datagram` reports the flag as it was before the look).
     pub peeked: bool,
+    /// The IPv6 header's hop limit (`IPV6_HOPLIMIT` control message); 0 over IPv4.
+    pub hop_limit: u8,
 }
 
 /// `struct icmp_filter` / `struct icmp6_filter` and the rest of `raw_sock`/`raw6_sock`.
@@ -282,6 +288,9 @@ pub struct InetSock {
     pub broadcast: bool,
     /// `sk_ipv6only` (`IPV6_V6ONLY`).
     pub ipv6only: bool,
+    /// `np->rxopt.bits.rxhlim` (`IPV6_RECVHOPLIMIT`): `recvmsg` adds an
+    /// `IPV6_HOPLIMIT` control message to IPv6 datagrams.
+    pub recv_hoplimit: bool,
     /// `SOCK_BINDADDR_LOCK`: bind named an address.
     pub bindaddr_lock: bool,
     /// `SOCK_BINDPORT_LOCK`: bind named a port.
@@ -323,6 +332,7 @@ impl InetSock {
             reuse: false,
             broadcast: false,
             ipv6only: false,
+            recv_hoplimit: false,
             bindaddr_lock: false,
             bindport_lock: false,
             rcvbuf: RMEM_DEFAULT,

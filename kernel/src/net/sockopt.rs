@@ -157,6 +157,15 @@ impl<H: Hal> Kernel<H> {
                 sk.ipv6only = val != 0;
                 Ok(())
             }
+            // do_ipv6_setsockopt: an int (`optlen < sizeof(int)` is EINVAL), any value
+            // as a boolean.
+            IPV6_RECVHOPLIMIT => {
+                if optlen < 4 {
+                    return Err(Errno::EINVAL);
+                }
+                self.sk_mut(id)?.recv_hoplimit = val != 0;
+                Ok(())
+            }
             _ => Err(Errno::ENOPROTOOPT),
         }
     }
@@ -266,6 +275,7 @@ impl<H: Hal> Kernel<H> {
         let len = self.get_user_u32(pid, optlenp)?;
         let val = match optname {
             IPV6_V6ONLY => i32::from(self.sk(id)?.ipv6only),
+            IPV6_RECVHOPLIMIT => i32::from(self.sk(id)?.recv_hoplimit),
             _ => return Err(Errno::ENOPROTOOPT),
         };
         let n = (len as usize).min(4);

@@ -304,7 +304,7 @@ impl<H: Hal> Kernel<H> {
             mib.inc(Udp::InDatagrams);
         }
         let ret = if flags & MSG_TRUNC != 0 { ulen } else { copied };
-        Ok(MsgIn { ret, from: d.from, flags: trunc })
+        Ok(MsgIn { ret, from: d.from, flags: trunc, hop_limit: (!d.v4).then_some(d.hop_limit) })
     }
 
     /// The source address a socket of `family` reports for a datagram from `saddr`.
@@ -341,7 +341,7 @@ impl<H: Hal> Kernel<H> {
         let truesize = crate::net::inet_frag::frag_truesize(pkt.len());
         for id in targets {
             let Some(family) = self.net.socks.socks.get(&id).map(|s| s.family) else { continue };
-            let d = Dgram { from: Self::from_v4(family, saddr, sport), data: seg[8..].to_vec(), truesize, v4: true, peeked: false };
+            let d = Dgram { from: Self::from_v4(family, saddr, sport), data: seg[8..].to_vec(), truesize, v4: true, peeked: false, hop_limit: 0 };
             self.udp_queue_rcv(id, d, false);
         }
         true
@@ -362,7 +362,8 @@ impl<H: Hal> Kernel<H> {
         let scope_id = if needs_scope_id(&saddr) { iif } else { 0 };
         let truesize = crate::net::inet_frag::frag_truesize(pkt.len());
         for id in targets {
-            let d = Dgram { from: SockAddr::V6 { addr: saddr, port: sport, flowinfo: 0, scope_id }, data: seg[8..].to_vec(), truesize, v4: false, peeked: false };
+            let hop_limit = crate::net::wire::ipv6::Packet::new_unchecked(pkt).hop_limit();
+            let d = Dgram { from: SockAddr::V6 { addr: saddr, port: sport, flowinfo: 0, scope_id }, data: seg[8..].to_vec(), truesize, v4: false, peeked: false, hop_limit };
             self.udp_queue_rcv(id, d, true);
         }
         true

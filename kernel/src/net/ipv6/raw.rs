@@ -77,7 +77,7 @@ impl<H: Hal> Kernel<H> {
                 continue;
             }
             let scope_id = if needs_scope_id(&saddr) { iif } else { 0 };
-            let d = Dgram { from: SockAddr::V6 { addr: saddr, port: 0, flowinfo: 0, scope_id }, data: data.to_vec(), truesize: crate::net::inet_frag::frag_truesize(pkt.len()), v4: false, peeked: false };
+            let d = Dgram { from: SockAddr::V6 { addr: saddr, port: 0, flowinfo: 0, scope_id }, data: data.to_vec(), truesize: crate::net::inet_frag::frag_truesize(pkt.len()), v4: false, peeked: false, hop_limit: ip.hop_limit() };
             self.sock_queue_rcv(id, d);
         }
         !socks.is_empty()
