@@ -283,14 +283,23 @@ pub async fn postcopy(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
 const PAGE_TIMEOUT_MS: i64 = 20;
 /// Requests for one page before the pager gives up.
 const PAGE_TRIES: u32 = 50;
-/// A page request: `GET` and the page index; the answer is the index and the page.
+/// A page request: `GET` and the page index; the answer is the index, the page's
+/// FNV-1a hash and the page.
 const GET: &[u8; 4] = b"GET ";
 /// The end of a migration: the source exits when it arrives.
 const BYE: &[u8; 4] = b"BYE ";
+/// Bytes of a page answer.
+const REPLY_LEN: usize = 16 + PAGE as usize;
+
+/// FNV-1a, 64 bits: the migration's own integrity check of a page.
+fn fnv64(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
 
 /// `postcopy-source PORT N`: the source host of a migration over UDP. Holds N pages and
-/// answers each `GET idx` datagram on `[::]:PORT` with one datagram of the index and the
-/// page (4,104 bytes: IPv6 fragments it on an Ethernet link), until `BYE` arrives.
+/// answers each `GET idx` datagram on `[::]:PORT` with one datagram of the index, a hash
+/// and the page (4,112 bytes: IPv6 fragments it on an Ethernet link), until `BYE`
+/// arrives.
 /// Requests are idempotent, so lost, duplicated or reordered ones need no state here.
 pub async fn postcopy_source(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     let (Some(port), Some(n)) = (arg_num(&argv, 1).and_then(|p| u16::try_from(p).ok()), arg_num(&argv, 2)) else { return 2 };
@@ -310,8 +319,10 @@ pub async fn postcopy_source(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
         if idx >= n {
             continue;
         }
+        let page = page_pattern(idx);
         let mut reply = idx.to_le_bytes().to_vec();
-        reply.extend_from_slice(&page_pattern(idx));
+        reply.extend_from_slice(&fnv64(&page).to_le_bytes());
+        reply.extend_from_slice(&page);
         if sys.sendto(fd as i32, &reply, &from).await < 0 {
             return 14;
         }
@@ -323,7 +334,9 @@ pub async fn postcopy_source(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
 /// guest touches N registered pages; its pager asks the source at ADDR:PORT for each
 /// faulting page (`GET idx`), retransmitting after 20 ms without an answer (so a lossy,
 /// duplicating or reordering wire still completes), and installs it with UFFDIO_COPY.
-/// The report (pages, faults, requests sent, then what `postcopy` reports) goes to PATH;
+/// Answers whose page hash does not match (corruption the UDP checksum missed) are
+/// dropped and counted. The report (pages, faults, requests sent, bad answers, then what
+/// `postcopy` reports) goes to PATH;
 /// exit 0 when the guest's memory equals the source's.
 pub async fn postcopy_dest(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     let (Some(ip), Some(port), Some(n), Some(path)) =
@@ -351,12 +364,12 @@ pub async fn postcopy_dest(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     let Some(run) = guest_touch(&sys, n, base).await else { return 8 };
     sys.close(uffd).await;
     let (_, pst) = sys.wait4(pager as i32).await;
-    let stats = sys.read(stat_r, 16).await.unwrap_or_default();
+    let stats = sys.read(stat_r, 24).await.unwrap_or_default();
     let word = |o: usize| stats.get(o..o + 8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0);
-    let (faults, requests) = (word(0), word(8));
+    let (faults, requests, bad) = (word(0), word(8), word(16));
     // The source may go now (a lost BYE leaves it waiting, which a scenario sees).
     sys.sendto(fd, BYE, &src).await;
-    let report = format!("pages={n} faults={faults} requests={requests} pager_exit={}{}", (pst >> 8) & 0xff, run.text(n));
+    let report = format!("pages={n} faults={faults} requests={requests} bad_replies={bad} pager_exit={}{}", (pst >> 8) & 0xff, run.text(n));
     if !write_report(&sys, path, &report).await {
         return 1;
     }
@@ -376,7 +389,7 @@ async fn udp_pager(sys: Sys, n: u64, uffd: i32, base: u64, fd: i32, src: SockAdd
         return 20;
     }
     let staging = staging as u64;
-    let (mut faults, mut requests, mut resolved) = (0u64, 0u64, 0u64);
+    let (mut faults, mut requests, mut resolved, mut bad) = (0u64, 0u64, 0u64, 0u64);
     while resolved < n {
         let Some(addrs) = uffd_faults(&sys, uffd).await else { return 21 };
         for addr in addrs {
@@ -392,12 +405,16 @@ async fn udp_pager(sys: Sys, n: u64, uffd: i32, base: u64, fd: i32, src: SockAdd
                 }
                 requests += 1;
                 while sys.poll_in(fd, PAGE_TIMEOUT_MS).await == 1 {
-                    let Ok((reply, _)) = sys.recvfrom(fd, PAGE as usize + 8, 0).await else { return 23 };
-                    let Some(idx) = reply.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes) else { continue };
-                    if reply.len() != PAGE as usize + 8 || idx >= n {
+                    let Ok((reply, _)) = sys.recvfrom(fd, REPLY_LEN, 0).await else { return 23 };
+                    let word = |o: usize| reply.get(o..o + 8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+                    let (Some(idx), Some(hash)) = (word(0), word(8)) else { continue };
+                    // The UDP checksum misses two flips of one bit position in opposite
+                    // directions (corrupt faults produce them); the page hash does not.
+                    if reply.len() != REPLY_LEN || idx >= n || fnv64(&reply[16..]) != hash {
+                        bad += 1;
                         continue;
                     }
-                    if !sys.store(staging, &reply[8..]).await {
+                    if !sys.store(staging, &reply[16..]).await {
                         return 24;
                     }
                     match uffd_install(&sys, uffd, base + idx * PAGE, staging).await {
@@ -421,6 +438,7 @@ async fn udp_pager(sys: Sys, n: u64, uffd: i32, base: u64, fd: i32, src: SockAdd
     }
     let mut st = faults.to_le_bytes().to_vec();
     st.extend_from_slice(&requests.to_le_bytes());
+    st.extend_from_slice(&bad.to_le_bytes());
     sys.write(stat, &st).await;
     0
 }
