@@ -131,7 +131,7 @@ impl<H: Hal> Kernel<H> {
         sk.dport = port;
         let oif = sk.bound_dev_if;
         let saddr = sk.saddr6;
-        let (dev, _) = self.ip6_route_output(&daddr, oif)?;
+        let (dev, _) = self.ip6_route_output_from(&daddr, &saddr, oif)?;
         let src = self.ip6_select_saddr(saddr, dev, &daddr)?;
         let sk = self.sk_mut(id)?;
         if sk.saddr6.is_unspecified() {

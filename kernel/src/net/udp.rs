@@ -240,7 +240,7 @@ impl<H: Hal> Kernel<H> {
         }
         // :: means loopback (a BSD-ism).
         let daddr = if daddr.is_unspecified() { Ipv6Addr::LOCALHOST } else { daddr };
-        let (dev, nexthop) = self.ip6_route_output(&daddr, oif)?;
+        let (dev, nexthop) = self.ip6_route_output_from(&daddr, &saddr, oif)?;
         let src = self.ip6_select_saddr(saddr, dev, &daddr)?;
         // __ip6_append_data: the payload with any extension headers fits IPv6's 16-bit
         // length; with IPV6_DONTFRAG it must also fit the route's MTU.

@@ -72,7 +72,8 @@ impl<H: Hal> Kernel<H> {
             // No route back to `::` (spec §4.3).
             return;
         }
-        let Ok((oif, nexthop)) = self.ip6_route_output(&saddr, iif) else { return };
+        let from = if local_dst && !daddr.is_multicast() { daddr } else { Ipv6Addr::UNSPECIFIED };
+        let Ok((oif, nexthop)) = self.ip6_route_output_from(&saddr, &from, iif) else { return };
         let src = if local_dst && !daddr.is_multicast() { Some(daddr) } else { self.ipv6_dev_get_saddr(oif, &saddr) };
         let Some(src) = src else { return };
         let mut msg = req.to_vec();

@@ -53,7 +53,17 @@ impl<H: Hal> Kernel<H> {
     /// link-local or multicast destination the lookup is strict about it
     /// (`RT6_LOOKUP_F_IFACE`). A destination that is one of our addresses leaves by `lo`.
     pub(crate) fn ip6_route_output(&self, daddr: &Ipv6Addr, oif: u32) -> Result<(u32, Ipv6Addr), Errno> {
+        self.ip6_route_output_from(daddr, &Ipv6Addr::UNSPECIFIED, oif)
+    }
+
+    /// [`ip6_route_output`](Self::ip6_route_output) for a flow whose source is already
+    /// known (`fl6.saddr`: a bound socket's address, an echo reply's): policy rules with
+    /// `from` see it, as `fib6_rule_lookup` does.
+    pub(crate) fn ip6_route_output_from(&self, daddr: &Ipv6Addr, saddr: &Ipv6Addr, oif: u32) -> Result<(u32, Ipv6Addr), Errno> {
         let mut fl = Flow::output(*daddr).oif(oif);
+        if !saddr.is_unspecified() {
+            fl = fl.src(*saddr);
+        }
         if oif != 0 && (daddr.is_multicast() || super::addrconf::scope_of(daddr) <= 2) {
             fl = fl.strict();
         }

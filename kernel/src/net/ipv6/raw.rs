@@ -219,7 +219,7 @@ impl<H: Hal> Kernel<H> {
         // :: means loopback (a BSD-ism).
         let daddr = if daddr.is_unspecified() { Ipv6Addr::LOCALHOST } else { daddr };
         let saddr = ipc.saddr.unwrap_or(np_saddr);
-        let (dev, nexthop) = self.ip6_route_output(&daddr, oif)?;
+        let (dev, nexthop) = self.ip6_route_output_from(&daddr, &saddr, oif)?;
         let src = self.ip6_select_saddr(saddr, dev, &daddr)?;
         if raw.hdrincl {
             self.rawv6_send_hdrinc(pid, id, msg, dev, nexthop)?;
