@@ -70,8 +70,11 @@ fn ipv4(p: &[u8]) -> Option<String> {
                 0 => format!("ICMP echo reply, id {}, seq {}", be16(body, 4)?, be16(body, 6)?),
                 8 => format!("ICMP echo request, id {}, seq {}", be16(body, 4)?, be16(body, 6)?),
                 3 => format!("ICMP {} unreachable{}", unreach4(c), if c == 4 { format!(" - need to frag (mtu {})", be16(body, 6)?) } else { String::new() }),
+                // print-icmp.c's texts for the codes it names.
+                11 if c == 1 => String::from("ICMP ip reassembly time exceeded"),
                 11 => String::from("ICMP time exceeded in-transit"),
-                12 => String::from("ICMP parameter problem"),
+                12 if c == 0 => format!("ICMP parameter problem - octet {}", *body.get(4)?),
+                12 => format!("ICMP parameter problem - code {c}"),
                 13 => String::from("ICMP time stamp query"),
                 14 => String::from("ICMP time stamp reply"),
                 t => format!("ICMP type-#{t}"),
@@ -187,6 +190,25 @@ mod tests {
         for n in 0..f.len() {
             let _ = summary(&f[..n]);
         }
+        // ICMPv4 Time Exceeded code 1 and Parameter Problem code 0 as print-icmp.c words
+        // them (the pointer is the octet of the quoted header).
+        let mut e = [0u8; 14 + 20 + 8];
+        e[12..14].copy_from_slice(&[0x08, 0x00]);
+        e[14] = 0x45;
+        e[16..18].copy_from_slice(&28u16.to_be_bytes());
+        e[14 + 9] = 1;
+        e[14 + 12..14 + 16].copy_from_slice(&[10, 0, 0, 1]);
+        e[14 + 16..14 + 20].copy_from_slice(&[10, 0, 0, 9]);
+        e[34] = 11;
+        e[35] = 1;
+        assert_eq!(summary(&e), "IP 10.0.0.1 > 10.0.0.9: ICMP ip reassembly time exceeded, length 8");
+        e[35] = 0;
+        assert_eq!(summary(&e), "IP 10.0.0.1 > 10.0.0.9: ICMP time exceeded in-transit, length 8");
+        e[34] = 12;
+        e[38] = 21;
+        assert_eq!(summary(&e), "IP 10.0.0.1 > 10.0.0.9: ICMP parameter problem - octet 21, length 8");
+        e[35] = 1;
+        assert_eq!(summary(&e), "IP 10.0.0.1 > 10.0.0.9: ICMP parameter problem - code 1, length 8");
         let mut v6 = [0xffu8; 80];
         v6[12..14].copy_from_slice(&[0x86, 0xdd]);
         for n in 0..v6.len() {

@@ -2,7 +2,8 @@
 //! `ip_route_input_slow` (`ip_mkroute_input`) and `ip_forward`'s checks in 4.3's order:
 //! TTL (Time Exceeded), DF over the output MTU (Fragmentation Needed with the MTU; source
 //! routes never get here: `accept_source_route` 0 drops them), then the TTL decrement with
-//! `ip_decrease_ttl`'s incremental checksum, `OutForwDatagrams`, and output — fragmented
+//! `ip_decrease_ttl`'s incremental checksum, `OutForwDatagrams`, and output through
+//! `ip_output` (which counts `OutRequests` for forwarded datagrams too) — fragmented
 //! when it may be.
 //!
 //! Not modelled: ICMP Redirects (`ip_rt_send_redirect`; a datagram going back out of
@@ -16,7 +17,7 @@ use super::route::Rtable;
 use crate::hal::Hal;
 use crate::kernel::Kernel;
 use crate::net::skbuff::{PacketType, SkBuff};
-use crate::net::snmp::IpStats;
+use crate::net::snmp::{IpStats, PoBase};
 use crate::net::wire::icmpv4::{msg_type, time_exceeded, unreach};
 use crate::net::wire::ipv4;
 use alloc::vec::Vec;
@@ -64,6 +65,10 @@ impl<H: Hal> Kernel<H> {
         // ip_forward_finish.
         self.net.mib.ip_statistics.inc(IpStats::OutForwDatagrams);
         self.net.mib.ip_statistics.add(IpStats::OutOctets, pkt.len() as u64);
+        // dst_output is the forwarding route's ip_output, whose
+        // IP_UPD_PO_STATS(IPSTATS_MIB_OUT) counts the datagram again: OutRequests (4.3's
+        // IPSTATS_MIB_OUTPKTS) and OutOctets a second time, as 4.3 does.
+        self.net.mib.ip_statistics.upd_po(PoBase::Out, pkt.len() as u64);
         let mut skb = SkBuff::from_frame(&pkt, rt.dev);
         skb.pkt_type = PacketType::Outgoing;
         self.ip_finish_output(skb, rt);
