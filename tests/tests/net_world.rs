@@ -121,3 +121,36 @@ fn capture_opens_in_tshark() {
     assert_eq!(text.lines().count(), frames.len(), "{text}");
     assert!(text.contains("Neighbor Solicitation"), "{text}");
 }
+
+/// `cargo harness run … --pcap DIR`'s files from a multi-host scenario (h1 — router —
+/// h2, ping6 across) open in tshark (when installed; otherwise they re-parse), with one
+/// line per captured frame and the echo exchange on both links.
+#[test]
+fn scenario_captures_open_in_tshark() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/net/ping6-through-router.scn")).unwrap();
+    let out = harness::sim::run_source_captured("ping6-through-router.scn", &src, 1, true).expect("parses");
+    assert_eq!(out.failure, None);
+    assert_eq!(out.pcaps.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["h1.eth0-r.eth0", "r.eth1-h2.eth0"]);
+    let dir = std::env::temp_dir().join(format!("k43-scn-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let have_tshark = std::process::Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success());
+    for (name, bytes) in &out.pcaps {
+        let frames = hal_sim::net::read_pcap(bytes).expect("re-parses");
+        assert!(frames.len() >= 6, "{name}: NS/NA and three echo exchanges");
+        if !have_tshark {
+            continue;
+        }
+        let path = dir.join(format!("{name}.pcap"));
+        std::fs::write(&path, bytes).unwrap();
+        let o = std::process::Command::new("tshark").arg("-n").arg("-r").arg(&path).output().unwrap();
+        assert!(o.status.success(), "tshark failed on {name}: {}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(text.lines().count(), frames.len(), "{text}");
+        assert_eq!(text.matches("Echo (ping) request").count(), 3, "{text}");
+        assert_eq!(text.matches("Echo (ping) reply").count(), 3, "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    if !have_tshark {
+        eprintln!("tshark is not on PATH: the captures were checked with read_pcap only");
+    }
+}
