@@ -479,3 +479,75 @@ fn a_full_receive_buffer_counts_rcvbuf_errors() {
     assert!(got >= 1 && got < sent, "got {got} of {sent}");
     assert_eq!(h.udp_stat(false, "RcvbufErrors"), (sent - got) as u64);
 }
+
+/// 4.3's udpv6_recvmsg around `__skb_recv_datagram`: `MSG_PEEK` leaves the head queued
+/// and counts `InDatagrams` at the first look only (`skb->peeked`); a copy that faults
+/// dequeues and frees the datagram (`InErrors` only if nobody had looked at it);
+/// `MSG_TRUNC` returns the datagram's full length and consumes it.
+#[test]
+fn peek_trunc_and_a_faulting_buffer_follow_udpv6_recvmsg() {
+    const MSG_PEEK: u64 = 2;
+    const MSG_TRUNC: u64 = 0x20;
+    const EFAULT: i64 = -14;
+    let mut h = H::up();
+    let p = h.proc(0);
+    let s = h.socket(&p, AF_INET6, SOCK_DGRAM);
+    assert_eq!(h.bind(&p, s, &sin6(Ipv6Addr::LOCALHOST, 5353)), 0);
+    let c = h.socket(&p, AF_INET6, SOCK_DGRAM);
+    for m in [&b"first"[..], b"second", b"third"] {
+        assert_eq!(h.sendto(&p, c, m, Some(&sin6(Ipv6Addr::LOCALHOST, 5353))), m.len() as i64);
+    }
+    let (_, cname) = h.sockname(&p, c, false);
+    let cname = sin6(Ipv6Addr::LOCALHOST, port_of(&cname));
+    for _ in 0..2 {
+        let (n, data, from) = h.recvfrom(&p, s, MSG_PEEK | MSG_DONTWAIT);
+        assert_eq!((n, data.as_slice(), from), (5, &b"first"[..], cname.clone()));
+    }
+    assert_eq!(h.udp_stat(true, "Udp6InDatagrams"), 1);
+    // A faulting buffer: EFAULT, the peeked datagram is gone, not counted again.
+    h.put(p.pid, p.len(), &128i32.to_ne_bytes());
+    let r = h.call(p.pid, Sysno::Recvfrom, [s as u64, 0x10_0000_0000, 64, MSG_DONTWAIT, p.addr(), p.len()]);
+    assert_eq!(r, EFAULT);
+    assert_eq!(h.udp_stat(true, "Udp6InErrors"), 0);
+    // The same for a datagram nobody looked at: dropped, InErrors.
+    let r = h.call(p.pid, Sysno::Recvfrom, [s as u64, 0x10_0000_0000, 64, MSG_DONTWAIT, p.addr(), p.len()]);
+    assert_eq!(r, EFAULT);
+    assert_eq!(h.udp_stat(true, "Udp6InErrors"), 1);
+    // MSG_TRUNC with a short buffer: the full length, two bytes copied, consumed.
+    h.put(p.pid, p.len(), &128i32.to_ne_bytes());
+    let r = h.call(p.pid, Sysno::Recvfrom, [s as u64, p.buf(), 2, MSG_TRUNC | MSG_DONTWAIT, p.addr(), p.len()]);
+    assert_eq!(r, 5);
+    assert_eq!(h.get(p.pid, p.buf(), 2), b"th");
+    assert_eq!(h.recvfrom(&p, s, MSG_DONTWAIT).0, EAGAIN);
+    assert_eq!(h.udp_stat(true, "Udp6InDatagrams"), 2);
+}
+
+#[test]
+fn an_ipv6_multicast_datagram_reaches_every_bound_socket() {
+    let mut h = H::up();
+    let p = h.proc(0);
+    let mut socks = Vec::new();
+    for _ in 0..3 {
+        let s = h.socket(&p, AF_INET6, SOCK_DGRAM);
+        assert_eq!(h.setsockopt(&p, s, SOL_SOCKET, SO_REUSEADDR, &1i32.to_ne_bytes()), 0);
+        assert_eq!(h.bind(&p, s, &sin6(Ipv6Addr::UNSPECIFIED, 5000)), 0);
+        socks.push(s);
+    }
+    let peer: Ipv6Addr = "fe80::2".parse().unwrap();
+    let all: Ipv6Addr = "ff02::1".parse().unwrap();
+    let mut u = vec![0u8; 8 + 4];
+    u[8..].copy_from_slice(b"mcst");
+    udp::Repr { src_port: 4000, dst_port: 5000, payload_len: 4 }.emit(&mut udp::Packet::new_unchecked(&mut u[..]), &udp::IpAddrs::V6 { src: peer, dst: all });
+    let f = harness::frames::eth_ipv6(PEER_MAC, EthernetAddress::from_ipv6_multicast(&all), peer, all, ip_proto::UDP, 1, 0, &u);
+    h.k.netif_receive(0, &f);
+    for s in socks {
+        let (n, data, from) = h.recvfrom(&p, s, MSG_DONTWAIT);
+        assert_eq!((n, data.as_slice()), (4, &b"mcst"[..]));
+        // A link-local source comes with the arrival interface as its scope.
+        let mut want = sin6(peer, 4000);
+        want[24..28].copy_from_slice(&2u32.to_ne_bytes());
+        assert_eq!(from, want);
+        assert_eq!(h.recvfrom(&p, s, MSG_DONTWAIT).0, EAGAIN);
+    }
+    assert_eq!(h.udp_stat(true, "Udp6InDatagrams"), 3);
+}

@@ -381,11 +381,15 @@ impl<A: NeighKey, P: NeighPacket<A>> NeighTable<A, P> {
         init: NeighInit,
         now_ns: u64,
     ) -> Resolve<A, P> {
-        if let Err(e) = self.create(ifindex, addr, init, now_ns) {
-            return Resolve::NoNeigh(packet, e);
-        }
         let key = (ifindex, *addr);
-        let parms = self.parms(ifindex).clone();
+        if !self.entries.contains_key(&key) {
+            if let Err(e) = self.create(ifindex, addr, init, now_ns) {
+                return Resolve::NoNeigh(packet, e);
+            }
+        }
+        // The entry and the device's parameters, borrowed side by side (`parms` is what
+        // `self.parms(ifindex)` answers).
+        let parms = self.dev_parms.get(&ifindex).unwrap_or(&self.parms);
         let Some(n) = self.entries.get_mut(&key) else {
             return Resolve::NoNeigh(packet, Errno::ENOBUFS);
         };
@@ -397,7 +401,7 @@ impl<A: NeighKey, P: NeighPacket<A>> NeighTable<A, P> {
         let now = ns_to_jiffies(now_ns);
         let mut discarded = Vec::new();
         let (queued, packet, solicit) =
-            event_send(n, &key, &parms, Some(packet), now, &mut discarded, &mut self.stats);
+            event_send(n, &key, parms, Some(packet), now, &mut discarded, &mut self.stats);
         match (queued, packet) {
             (false, Some(p)) => Resolve::Send(p, n.ha),
             (true, Some(p)) => Resolve::Dropped(p),

@@ -163,11 +163,23 @@ impl<H: Hal> Kernel<H> {
     pub(crate) fn ipv6_dev_get_saddr(&self, ifindex: u32, daddr: &Ipv6Addr) -> Option<Ipv6Addr> {
         let dscope = scope_of(daddr);
         let idev = self.net.idev6.get(&ifindex)?;
-        idev.addrs()
-            .iter()
-            .filter(|a| a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0 && scope_of(&a.addr) >= dscope)
-            .min_by_key(|a| (scope_of(&a.addr), u32::MAX - common_prefix(&a.addr, daddr)))
-            .map(|a| a.addr)
+        // One pass, each address's scope computed once; the first of equal candidates
+        // wins (as `min_by_key` picks it).
+        let mut best: Option<((u8, u32), Ipv6Addr)> = None;
+        for a in idev.addrs() {
+            if a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) != 0 {
+                continue;
+            }
+            let scope = scope_of(&a.addr);
+            if scope < dscope {
+                continue;
+            }
+            let key = (scope, u32::MAX - common_prefix(&a.addr, daddr));
+            if best.is_none_or(|(k, _)| key < k) {
+                best = Some((key, a.addr));
+            }
+        }
+        best.map(|(_, a)| a)
     }
 }
 

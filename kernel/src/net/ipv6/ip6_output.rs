@@ -46,6 +46,21 @@ pub struct Ip6Out {
     pub flowlabel: u32,
 }
 
+impl Ip6Out {
+    /// The header of a packet with `payload_len` bytes after it.
+    fn repr(&self, payload_len: usize) -> ipv6::Repr {
+        ipv6::Repr {
+            src_addr: self.saddr,
+            dst_addr: self.daddr,
+            next_header: self.proto,
+            payload_len,
+            hop_limit: self.hop_limit,
+            traffic_class: self.tclass,
+            flow_label: self.flowlabel,
+        }
+    }
+}
+
 impl<H: Hal> Kernel<H> {
     /// `ip6_route_output` reduced to what k43 uses: the output device and next hop for
     /// `daddr` (the gateway, or `daddr` itself on a connected route). `oif` pins the
@@ -93,18 +108,14 @@ impl<H: Hal> Kernel<H> {
         let mut skb = SkBuff::alloc(ipv6::HEADER_LEN + payload.len());
         {
             let mut p = ipv6::Packet::new_unchecked(skb.data_mut());
-            ipv6::Repr {
-                src_addr: o.saddr,
-                dst_addr: o.daddr,
-                next_header: o.proto,
-                payload_len: payload.len(),
-                hop_limit: o.hop_limit,
-                traffic_class: o.tclass,
-                flow_label: o.flowlabel,
-            }
-            .emit(&mut p);
+            o.repr(payload.len()).emit(&mut p);
             p.payload_mut().copy_from_slice(payload);
         }
+        self.ip6_local_out(o, skb, oif, nexthop);
+    }
+
+    /// `ip6_local_out`: the packet leaves by `oif`, counted.
+    fn ip6_local_out(&mut self, o: Ip6Out, mut skb: SkBuff, oif: u32, nexthop: Ipv6Addr) {
         skb.dev = oif;
         let len = skb.len() as u64;
         let multicast = o.daddr.is_multicast();
