@@ -91,6 +91,10 @@ pub struct Net {
     pub seeded: bool,
     /// UDP and raw sockets of both families (`udp_table` and the raw hashes).
     pub socks: socket::SockTable,
+    /// Path MTUs learnt for IPv4 destinations.
+    pub pmtu4: core::pmtu::PmtuCache<Ipv4Addr>,
+    /// Path MTUs learnt for IPv6 destinations.
+    pub pmtu6: core::pmtu::PmtuCache<Ipv6Addr>,
 }
 
 impl<H: Hal> crate::kernel::Kernel<H> {
@@ -140,6 +144,8 @@ impl Net {
             backlog: VecDeque::new(),
             seeded: false,
             socks: socket::SockTable::default(),
+            pmtu4: Default::default(),
+            pmtu6: Default::default(),
         }
     }
 
@@ -266,6 +272,8 @@ mod tests {
             backlog: VecDeque::new(),
             seeded: true,
             socks: socket::SockTable::default(),
+            pmtu4: Default::default(),
+            pmtu6: Default::default(),
         }
     }
 }

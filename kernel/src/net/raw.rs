@@ -90,7 +90,7 @@ impl<H: Hal> Kernel<H> {
     /// `raw_icmp_error`: an ICMP error of `t`/`code` quoting `quoted` (an IPv4 header and
     /// 8 bytes) for the raw sockets of its protocol that sent it; `raw_err` keeps a hard
     /// error on a connected one (no `IP_RECVERR` in k43).
-    pub(crate) fn raw_icmp_error(&mut self, quoted: &[u8], t: u8, code: u8, iif: u32) {
+    pub(crate) fn raw_icmp_error(&mut self, quoted: &[u8], t: u8, code: u8, info: u32, iif: u32) {
         let Ok(q) = ipv4::Packet::new_quoted(quoted) else { return };
         if quoted.len() < q.header_len() + 8 {
             return;
@@ -106,7 +106,11 @@ impl<H: Hal> Kernel<H> {
                 ICMP_REDIRECT | ICMP_SOURCE_QUENCH => continue,
                 ICMP_PARAMETERPROB => (Errno::EPROTO, true),
                 // IP_PMTUDISC_WANT makes Fragmentation Needed hard.
-                ICMP_DEST_UNREACH if code == ICMP_FRAG_NEEDED => (Errno::EMSGSIZE, true),
+                ICMP_DEST_UNREACH if code == ICMP_FRAG_NEEDED => {
+                    // raw_err: ipv4_sk_update_pmtu.
+                    self.ip_rt_update_pmtu(qdst, info);
+                    (Errno::EMSGSIZE, true)
+                }
                 ICMP_DEST_UNREACH => super::udp::ICMP_ERR_CONVERT.get(usize::from(code)).copied().unwrap_or((Errno::EHOSTUNREACH, false)),
                 _ => (Errno::EHOSTUNREACH, false),
             };

@@ -167,9 +167,9 @@ impl<H: Hal> Kernel<H> {
         // A computed 0 goes out as 0xFFFF (CSUM_MANGLED_0).
         let c = if c == 0 { 0xffff } else { c };
         seg[6..8].copy_from_slice(&c.to_be_bytes());
-        let mtu = self.net.devices.get(&rt.dev).map(|d| d.mtu as usize).unwrap_or(0);
+        let mtu = self.ip_path_mtu(rt.dev, daddr).unwrap_or(0) as usize;
         let ttl = ipc.ttl.unwrap_or(if daddr.is_multicast() { 1 } else { self.net.ipv4.ip_default_ttl });
-        // IP_PMTUDISC_WANT: DF when the datagram fits the route's MTU.
+        // IP_PMTUDISC_WANT: DF when the datagram fits the path's MTU.
         let o = Ip4Out { saddr: rt.saddr, daddr, proto: ip_proto::UDP, tos: ipc.tos, ttl, df: 20 + seg.len() <= mtu, opts: IpOptions::default() };
         self.ip_send(&o, &seg, &rt);
         self.net.mib.udp_statistics.inc(Udp::OutDatagrams);
@@ -372,7 +372,8 @@ impl<H: Hal> Kernel<H> {
     /// `__udp4_lib_err`: an ICMP error of `t`/`code` quoting `quoted` (an IPv4 header
     /// and at least 8 bytes of UDP) arrived on `iif`. Without `IP_RECVERR` only a hard
     /// error on a connected socket is kept, as `sk_err`.
-    pub(crate) fn udp4_err(&mut self, quoted: &[u8], t: u8, code: u8, iif: u32) {
+    /// Fragmentation Needed also updates the path MTU (`ipv4_sk_update_pmtu`).
+    pub(crate) fn udp4_err(&mut self, quoted: &[u8], t: u8, code: u8, info: u32, iif: u32) {
         let Some(&vihl) = quoted.first() else { return };
         let ihl = usize::from(vihl & 0x0f) * 4;
         if quoted.len() < ihl + 8 || ihl < 20 || quoted[9] != ip_proto::UDP {
@@ -385,12 +386,16 @@ impl<H: Hal> Kernel<H> {
         // The socket that sent it: its destination is the quoted destination.
         let l = Lookup { saddr: qdst, sport: dport, daddr: qsrc, dport: sport, dif: iif };
         let Some(id) = self.net.socks.lookup4(&l) else { return };
+        if t == ICMP_DEST_UNREACH && code == 4 {
+            self.ip_rt_update_pmtu(qdst, info);
+        }
         let Some((err, fatal)) = udp_err_convert(t, code) else { return };
         self.udp_set_err(id, err, fatal);
     }
 
     /// `__udp6_lib_err` with `icmpv6_err_convert`.
-    pub(crate) fn udp6_err(&mut self, quoted: &[u8], thoff: usize, t: u8, code: u8, iif: u32) {
+    /// A Packet Too Big also updates the path MTU (`ip6_sk_update_pmtu`).
+    pub(crate) fn udp6_err(&mut self, quoted: &[u8], thoff: usize, t: u8, code: u8, info: u32, iif: u32) {
         if quoted.len() < thoff + 8 || quoted.len() < 40 {
             return;
         }
@@ -404,6 +409,9 @@ impl<H: Hal> Kernel<H> {
         let (sport, dport) = (u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
         let l = Lookup { saddr: qdst, sport: dport, daddr: qsrc, dport: sport, dif: iif };
         let Some(id) = self.net.socks.lookup6(&l) else { return };
+        if t == crate::net::wire::icmpv6::msg_type::PKT_TOO_BIG {
+            self.ip6_update_pmtu(&qdst, info);
+        }
         let (err, fatal) = icmpv6_err_convert(t, code);
         self.udp_set_err(id, err, fatal);
     }

@@ -19,6 +19,7 @@ pub mod neigh_timer;
 pub mod neigh_update;
 pub mod neighbour;
 pub mod ratelimit;
+pub mod pmtu;
 
 #[cfg(test)]
 mod neigh_walk_tests;

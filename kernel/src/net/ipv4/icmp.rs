@@ -127,8 +127,19 @@ impl<H: Hal> Kernel<H> {
                 if body.len() < usize::from(body[0] & 0x0f) * 4 + 8 {
                     return self.net.mib.icmp_statistics.inc(Icmp::InErrors);
                 }
-                self.raw_icmp_error(body, t, msg[1], ctx.iif);
-                self.udp4_err(body, t, msg[1], ctx.iif)
+                // icmp_unreach: a Fragmentation Needed carries the next-hop MTU in its
+                // low 16 bits (ip_no_pmtu_disc 0); 0 there means nothing to learn.
+                let info = u32::from(u16::from_be_bytes([msg[6], msg[7]]));
+                if t == msg_type::DEST_UNREACH && msg[1] == 4 && info == 0 {
+                    return;
+                }
+                // icmp_err: our own ICMP's Fragmentation Needed updates the path MTU.
+                if t == msg_type::DEST_UNREACH && msg[1] == 4 && body[9] == ip_proto::ICMP {
+                    let qdst = ipv4::Packet::new_unchecked(body).dst_addr();
+                    self.ip_rt_update_pmtu(qdst, info);
+                }
+                self.raw_icmp_error(body, t, msg[1], info, ctx.iif);
+                self.udp4_err(body, t, msg[1], info, ctx.iif)
             }
             // Echo replies go to ping sockets; the rest is discarded (icmp_discard).
             _ => {}

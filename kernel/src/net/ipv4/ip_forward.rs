@@ -71,7 +71,7 @@ impl<H: Hal> Kernel<H> {
         self.net.mib.ip_statistics.upd_po(PoBase::Out, pkt.len() as u64);
         let mut skb = SkBuff::from_frame(&pkt, rt.dev);
         skb.pkt_type = PacketType::Outgoing;
-        self.ip_finish_output(skb, rt);
+        self.ip_finish_output(skb, rt, true);
     }
 }
 

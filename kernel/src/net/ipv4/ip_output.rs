@@ -179,7 +179,7 @@ impl<H: Hal> Kernel<H> {
         }
         skb.dev = rt.dev;
         self.net.mib.ip_statistics.upd_po(PoBase::Out, total as u64);
-        self.ip_finish_output(skb, rt);
+        self.ip_finish_output(skb, rt, false);
     }
 
     /// `dst_output` of a datagram whose header the sender built (`raw_send_hdrinc`): the
@@ -189,14 +189,39 @@ impl<H: Hal> Kernel<H> {
         skb.data_mut().copy_from_slice(pkt);
         skb.dev = rt.dev;
         self.net.mib.ip_statistics.upd_po(PoBase::Out, pkt.len() as u64);
-        self.ip_finish_output(skb, rt);
+        self.ip_finish_output(skb, rt, false);
     }
 
-    /// `ip_finish_output`: a datagram larger than the device MTU is fragmented
+    /// The MTU towards `daddr` out of `dev`: the device's, or the lower path MTU a
+    /// Fragmentation Needed taught (`fnhe_pmtu`). `None` for no such device.
+    pub(crate) fn ip_path_mtu(&self, dev: u32, daddr: Ipv4Addr) -> Option<u32> {
+        let m = self.net.devices.get(&dev)?.mtu;
+        let learnt = self.net.pmtu4.get(&daddr, self.hal.now_ns());
+        Some(learnt.map_or(m, |p| p.min(m)))
+    }
+
+    /// `__ip_rt_update_pmtu` for a Fragmentation Needed about a datagram we sent to
+    /// `daddr`: an MTU below 552 (`ip_rt_min_pmtu`) is raised to it; kept when below the
+    /// path's current MTU, for 10 minutes.
+    pub(crate) fn ip_rt_update_pmtu(&mut self, daddr: Ipv4Addr, mtu: u32) {
+        let Ok(rt) = self.ip_route_output(daddr, Ipv4Addr::UNSPECIFIED, 0, 0) else { return };
+        if rt.local {
+            return;
+        }
+        let Some(current) = self.ip_path_mtu(rt.dev, daddr) else { return };
+        let now = self.hal.now_ns();
+        self.net.pmtu4.learn(daddr, mtu.max(crate::net::core::pmtu::IP_RT_MIN_PMTU), current, now);
+    }
+
+    /// `ip_finish_output`: a datagram larger than the path MTU is fragmented
     /// (`FragOKs`, `FragCreates`, or `FragFails`). Locally built datagrams may be
     /// fragmented even with DF (`ignore_df`, the ICMP socket's `IP_PMTUDISC_DONT`).
-    pub(crate) fn ip_finish_output(&mut self, skb: SkBuff, rt: &Rtable) {
-        let Some(mtu) = self.net.devices.get(&rt.dev).map(|d| d.mtu) else { return };
+    pub(crate) fn ip_finish_output(&mut self, skb: SkBuff, rt: &Rtable, forwarded: bool) {
+        // ip_skb_dst_mtu: a forwarded datagram sees the device's MTU
+        // (ip_dst_mtu_maybe_forward, ip_forward_use_pmtu 0), ours the path's.
+        let daddr = ipv4::Packet::new_unchecked(skb.data()).dst_addr();
+        let mtu = if forwarded { self.net.devices.get(&rt.dev).map(|d| d.mtu) } else { self.ip_path_mtu(rt.dev, daddr) };
+        let Some(mtu) = mtu else { return };
         if skb.len() <= mtu as usize {
             return self.ip_finish_output2(skb, rt);
         }

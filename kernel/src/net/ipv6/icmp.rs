@@ -54,13 +54,19 @@ impl<H: Hal> Kernel<H> {
             return;
         }
         let Ok(u) = ExtHeaderChain::upper_layer(q[6], &q[ipv6::HEADER_LEN..]) else { return };
+        // icmpv6_err: a Packet Too Big about our own ICMPv6 updates the path MTU with no
+        // socket involved (UDP and raw sockets do it in their handlers).
+        if t == icmpv6::msg_type::PKT_TOO_BIG && u.next_header == ip_proto::ICMPV6 {
+            let qdst = ipv6::Packet::new_unchecked(q).dst_addr();
+            self.ip6_update_pmtu(&qdst, u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]));
+        }
         if u.next_header == ip_proto::UDP && u.frag_offset == 0 {
-            self.udp6_err(q, ipv6::HEADER_LEN + u.offset, t, msg[1], iif);
+            self.udp6_err(q, ipv6::HEADER_LEN + u.offset, t, msg[1], u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]), iif);
         }
         // raw6_icmp_error comes after the protocol's handler, given 8 bytes past the
         // headers (pskb_may_pull).
         if q.len() >= ipv6::HEADER_LEN + u.offset + 8 {
-            self.raw6_icmp_error(q, u.next_header, t, msg[1], iif);
+            self.raw6_icmp_error(q, u.next_header, t, msg[1], u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]), iif);
         }
     }
 

@@ -128,13 +128,34 @@ impl<H: Hal> Kernel<H> {
         self.ip6_finish_output(skb, nexthop, o.daddr, o.saddr);
     }
 
-    /// `ip6_finish_output`: a packet over the device MTU is fragmented (a local socket's
+    /// The MTU towards `daddr` out of `oif`: the device's, or the lower path MTU a Packet
+    /// Too Big taught (`dst_mtu` of the `RTF_CACHE` clone). `None` for no such device.
+    pub(crate) fn ip6_path_mtu(&self, oif: u32, daddr: &Ipv6Addr) -> Option<u32> {
+        let dev = self.net.devices.get(&oif)?.mtu;
+        let learnt = self.net.pmtu6.get(daddr, self.hal.now_ns());
+        Some(learnt.map_or(dev, |m| m.min(dev)))
+    }
+
+    /// `__ip6_rt_update_pmtu` for a Packet Too Big about a packet we sent to `daddr`:
+    /// the MTU is raised to 1280 (4.3 clamps; it no longer asks for atomic fragments),
+    /// and kept when it is below the path's current one. Local destinations are exempt.
+    pub(crate) fn ip6_update_pmtu(&mut self, daddr: &Ipv6Addr, mtu: u32) {
+        let Ok((oif, _)) = self.ip6_route_output(daddr, 0) else { return };
+        if self.net.devices.get(&oif).is_none_or(|d| d.is_loopback()) {
+            return;
+        }
+        let Some(current) = self.ip6_path_mtu(oif, daddr) else { return };
+        let now = self.hal.now_ns();
+        self.net.pmtu6.learn(*daddr, mtu.max(crate::net::core::pmtu::IPV6_MIN_MTU), current, now);
+    }
+
+    /// `ip6_finish_output`: a packet over the path MTU is fragmented (a local socket's
     /// default `IPV6_PMTUDISC_WANT` lets it), with an Identification from
     /// `ipv6_select_ident`; `FragOKs` once, `FragCreates` per fragment, `FragFails` when
-    /// it cannot be split. The route MTU is the device's (no PMTU cache).
+    /// it cannot be split.
     fn ip6_finish_output(&mut self, skb: SkBuff, nexthop: Ipv6Addr, daddr: Ipv6Addr, saddr: Ipv6Addr) {
         let oif = skb.dev;
-        let Some(mtu) = self.net.devices.get(&oif).map(|d| d.mtu) else { return };
+        let Some(mtu) = self.ip6_path_mtu(oif, &daddr) else { return };
         if skb.len() <= mtu as usize {
             return self.ip6_finish_output2(skb, nexthop);
         }

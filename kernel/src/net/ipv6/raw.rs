@@ -87,7 +87,7 @@ impl<H: Hal> Kernel<H> {
     /// `quoted` (from its IPv6 header) shows; `rawv6_err` keeps a hard error on a
     /// connected socket (Packet Too Big is soft under `IPV6_PMTUDISC_WANT`; a Redirect
     /// is not an error).
-    pub(crate) fn raw6_icmp_error(&mut self, quoted: &[u8], nexthdr: u8, t: u8, code: u8, iif: u32) {
+    pub(crate) fn raw6_icmp_error(&mut self, quoted: &[u8], nexthdr: u8, t: u8, code: u8, info: u32, iif: u32) {
         use crate::net::wire::icmpv6::msg_type;
         // The quoted header's addresses (a quote is cut short: no length checks).
         let Some(h) = quoted.get(..ipv6::HEADER_LEN) else { return };
@@ -96,6 +96,10 @@ impl<H: Hal> Kernel<H> {
         for id in self.raw_v6_lookup(nexthdr, &qsrc, &qdst, iif) {
             if t == msg_type::REDIRECT {
                 continue;
+            }
+            if t == msg_type::PKT_TOO_BIG {
+                // rawv6_err: ip6_sk_update_pmtu.
+                self.ip6_update_pmtu(&qdst, info);
             }
             let (err, hard) = crate::net::udp::icmpv6_err_convert(t, code);
             let hard = hard && t != msg_type::PKT_TOO_BIG;
