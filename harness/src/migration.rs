@@ -281,8 +281,10 @@ pub async fn postcopy(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
 
 /// How long the UDP pager waits for a page before asking again.
 const PAGE_TIMEOUT_MS: i64 = 20;
-/// Requests for one page before the pager gives up.
-const PAGE_TRIES: u32 = 50;
+/// Requests for one page before the pager gives up: 10 s of retrying, longer than a
+/// neighbour resolution that lost its first answers takes (3 probes 1 s apart, then a
+/// new round).
+const PAGE_TRIES: u32 = 500;
 /// A page request: `GET` and the page index; the answer is the index, the page's
 /// FNV-1a hash and the page.
 const GET: &[u8; 4] = b"GET ";
