@@ -13,6 +13,7 @@
 extern crate alloc;
 
 pub mod arch;
+pub mod block;
 pub mod fs;
 pub mod hal;
 pub mod kernel;

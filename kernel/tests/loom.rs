@@ -428,3 +428,52 @@ fn loom_uffd_release_races_enqueue() {
         assert_eq!(seen, [1, 2], "a fault was lost or duplicated");
     });
 }
+
+/// A chained bio's remaining count (`kernel::block::remaining`): two children complete
+/// on two threads while the parent's own part ends on a third. Exactly one completer
+/// sees the count reach zero, and that one sees both children's `bi_error` writes (loom
+/// reports a race otherwise).
+#[test]
+fn loom_bio_remaining_has_one_last_completer() {
+    use kernel::block::remaining::Remaining;
+    struct Parent {
+        rem: Remaining,
+        status: [UnsafeCell<i32>; 2],
+        last: AtomicI32,
+    }
+    // SAFETY: each status cell is written by its child before that child's decrement and
+    // read only by the completer whose decrement reached zero, which the count's
+    // acquire/release orders after every write; loom checks exactly that.
+    unsafe impl Sync for Parent {}
+    loom::model(|| {
+        let p = Arc::new(Parent { rem: Remaining::default(), status: [UnsafeCell::new(0), UnsafeCell::new(0)], last: AtomicI32::new(0) });
+        p.rem.inc();
+        p.rem.inc();
+        let finish = |p: &Parent| {
+            // SAFETY: see the Sync impl: this runs only in the last completer.
+            let s: i32 = p.status.iter().map(|c| c.with(|v| unsafe { *v })).sum();
+            assert_eq!(s, -5 - 6, "the last completer sees every child's status");
+            p.last.fetch_add(1, Relaxed);
+        };
+        let children: Vec<_> = (0..2)
+            .map(|i| {
+                let p = p.clone();
+                thread::spawn(move || {
+                    // SAFETY: only this child writes its cell, before its decrement.
+                    p.status[i].with_mut(|v| unsafe { *v = -5 - i as i32 });
+                    if p.rem.dec_and_test() {
+                        finish(&p);
+                    }
+                })
+            })
+            .collect();
+        if p.rem.dec_and_test() {
+            finish(&p);
+        }
+        for c in children {
+            c.join().unwrap();
+        }
+        assert_eq!(p.last.load(Relaxed), 1, "exactly one completion of the parent");
+        assert_eq!(p.rem.get(), 0);
+    });
+}
