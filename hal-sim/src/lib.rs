@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod mmu;
+pub mod disk;
 pub mod net;
 pub mod nic;
 mod pmem;
