@@ -9,6 +9,7 @@
 pub mod bio;
 pub mod discard;
 pub mod limits;
+pub mod queue;
 pub mod remaining;
 
 /// The block core's sector: 512 bytes whatever the device's logical block size.
