@@ -183,37 +183,13 @@ pub fn iov_text(addr: u64, n: u64, data_size: Option<u64>, peek: &dyn Peek) -> S
     }
 }
 
-/// `struct msghdr` as read from a traced task.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Msghdr {
-    /// `msg_name`.
-    pub name: u64,
-    /// `msg_namelen`.
-    pub namelen: i32,
-    /// `msg_iov`.
-    pub iov: u64,
-    /// `msg_iovlen`.
-    pub iovlen: u64,
-    /// `msg_control`.
-    pub control: u64,
-    /// `msg_controllen`.
-    pub controllen: u64,
-    /// `msg_flags`.
-    pub flags: u32,
-}
+/// `struct msghdr` as the kernel reads it (one layout for both, LP64).
+pub use kernel::net::msghdr::UserMsghdr as Msghdr;
 
 /// The msghdr at `addr`, if readable.
 pub fn peek_msghdr(addr: u64, peek: &dyn Peek) -> Option<Msghdr> {
-    let b = peek.peek(addr, 56).filter(|_| addr != 0)?;
-    Some(Msghdr {
-        name: le64(&b, 0),
-        namelen: i32::from_le_bytes([b[8], b[9], b[10], b[11]]),
-        iov: le64(&b, 16),
-        iovlen: le64(&b, 24),
-        control: le64(&b, 32),
-        controllen: le64(&b, 40),
-        flags: u32::from_le_bytes([b[48], b[49], b[50], b[51]]),
-    })
+    let b = peek.peek(addr, kernel::net::msghdr::MSGHDR_SIZE).filter(|_| addr != 0)?;
+    Some(Msghdr::parse(b.as_slice().try_into().ok()?))
 }
 
 /// `print_struct_msghdr`'s fields of the msghdr at `addr`: `user_namelen` is what

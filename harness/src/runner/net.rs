@@ -17,19 +17,6 @@ use kernel::syscalls::desc::ArgKind;
 use kernel::syscalls::Sysno;
 use kernel::Pid;
 
-/// The bytes of a `struct msghdr` (LP64).
-fn msghdr_bytes(m: &sockaddr::Msghdr) -> Vec<u8> {
-    let mut b = alloc::vec![0u8; 56];
-    b[0..8].copy_from_slice(&m.name.to_le_bytes());
-    b[8..12].copy_from_slice(&m.namelen.to_le_bytes());
-    b[16..24].copy_from_slice(&m.iov.to_le_bytes());
-    b[24..32].copy_from_slice(&m.iovlen.to_le_bytes());
-    b[32..40].copy_from_slice(&m.control.to_le_bytes());
-    b[40..48].copy_from_slice(&m.controllen.to_le_bytes());
-    b[48..52].copy_from_slice(&m.flags.to_le_bytes());
-    b
-}
-
 fn norm(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -151,7 +138,7 @@ impl<F: PlatformFactory> Runner<F> {
                     _ => 0,
                 };
                 let at = alloc(56)?;
-                writes.push((at, msghdr_bytes(&h)));
+                writes.push((at, h.to_bytes().to_vec()));
                 Ok((at, at))
             }
             _ => Ok((regs[0], 0)),
