@@ -1,6 +1,7 @@
 //! The VFS: a ramfs root with Linux mode bits, owners and extended attributes, procfs
 //! mounted on /proc, pipes, open files and descriptor tables.
 
+pub mod buffer;
 pub mod file;
 pub mod ioctl;
 pub mod namei;
