@@ -18,6 +18,8 @@ use std::vec::Vec;
 
 /// Bytes per sector.
 pub const SECTOR: usize = 512;
+/// The discard limit a new disk reports: 1 GiB, an SSD's typical `max_discard_sectors`.
+pub const DEFAULT_MAX_DISCARD_SECTORS: u32 = 1 << 21;
 /// `EIO` as a completion status.
 pub const EIO: i32 = -5;
 
@@ -100,6 +102,12 @@ pub struct SimDisk {
     pub faults: DiskFaults,
     /// Every discard as (first sector, sectors), in completion order.
     pub discards: Vec<(u64, u64)>,
+    /// The largest discard the device takes, in sectors (0: it does not discard).
+    pub max_discard_sectors: u32,
+    /// The device's discard unit in bytes.
+    pub discard_granularity: u32,
+    /// The largest read or write it takes, in sectors.
+    pub max_hw_sectors: u32,
 }
 
 impl SimDisk {
@@ -119,6 +127,9 @@ impl SimDisk {
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6469_736b),
             faults: DiskFaults::default(),
             discards: Vec::new(),
+            max_discard_sectors: DEFAULT_MAX_DISCARD_SECTORS,
+            discard_granularity: 4096,
+            max_hw_sectors: 256,
         }
     }
 
@@ -140,6 +151,11 @@ impl SimDisk {
     /// The durable image.
     pub fn durable_image(&self) -> &[u8] {
         &self.durable
+    }
+
+    /// Requests in service.
+    pub fn in_service(&self) -> usize {
+        self.pending.len()
     }
 
     /// Sectors written but not yet durable.

@@ -63,6 +63,8 @@ pub struct SimHal {
     devices: pmem::SimDevices,
     /// The machine's Ethernet NICs.
     pub nics: nic::SimNics,
+    /// The machine's disks (`vda` first); a request's HAL tag is its disk's ticket.
+    pub disks: RefCell<Vec<disk::SimDisk>>,
 }
 
 impl SimHal {
@@ -84,7 +86,32 @@ impl SimHal {
             patches: RefCell::new(Default::default()),
             devices: pmem::SimDevices::new(&regions),
             nics: nic::SimNics::default(),
+            disks: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Attaches `d` as the next disk; returns its number.
+    pub fn attach_disk(&self, d: disk::SimDisk) -> u32 {
+        let mut disks = self.disks.borrow_mut();
+        disks.push(d);
+        disks.len() as u32 - 1
+    }
+
+    /// When the next disk request finishes.
+    pub fn disk_deadline(&self) -> Option<u64> {
+        self.disks.borrow().iter().filter_map(|d| d.next_deadline()).min()
+    }
+
+    /// Every disk request finished by now, as (disk, completion): the disks' interrupts.
+    pub fn disk_completions(&self) -> Vec<(u32, BlkCompletion)> {
+        let now = self.now.get();
+        let mut out = Vec::new();
+        for (i, d) in self.disks.borrow_mut().iter_mut().enumerate() {
+            for c in d.complete_due(now) {
+                out.push((i as u32, BlkCompletion { tag: c.ticket, status: c.status, data: c.data }));
+            }
+        }
+        out
     }
 
     /// Moves the virtual clock forward by `ns`.
@@ -297,5 +324,33 @@ impl Devices for SimHal {
     }
     fn nic_transmit(&self, nic: u32, frame: &[u8]) -> bool {
         self.nics.transmit(nic, frame)
+    }
+    fn blk_count(&self) -> u32 {
+        self.disks.borrow().len() as u32
+    }
+    fn blk_info(&self, disk: u32) -> Option<BlkInfo> {
+        let disks = self.disks.borrow();
+        let d = disks.get(disk as usize)?;
+        Some(BlkInfo {
+            sectors: d.sectors(),
+            logical_block_size: disk::SECTOR as u32,
+            physical_block_size: disk::SECTOR as u32,
+            max_hw_sectors: d.max_hw_sectors,
+            max_discard_sectors: d.max_discard_sectors,
+            discard_granularity: d.discard_granularity,
+            write_cache: true,
+        })
+    }
+    fn blk_submit(&self, disk: u32, req: BlkRequest) -> Option<u64> {
+        let now = self.now.get();
+        let mut disks = self.disks.borrow_mut();
+        let d = disks.get_mut(disk as usize)?;
+        let op = match req.op {
+            BlkOp::Read => disk::DiskOp::Read { sector: req.sector, sectors: req.sectors },
+            BlkOp::Write { fua } => disk::DiskOp::Write { sector: req.sector, data: req.data, fua },
+            BlkOp::Flush => disk::DiskOp::Flush,
+            BlkOp::Discard { .. } => disk::DiskOp::Discard { sector: req.sector, sectors: req.sectors },
+        };
+        Some(d.submit(op, now))
     }
 }

@@ -32,6 +32,8 @@ pub mod world;
 #[cfg(feature = "std")]
 pub mod sim;
 #[cfg(feature = "std")]
+pub mod sim_disk;
+#[cfg(feature = "std")]
 pub mod sim_net;
 #[cfg(feature = "std")]
 pub mod fuzz;

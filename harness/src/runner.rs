@@ -53,6 +53,31 @@ pub trait PlatformFactory {
     fn fabric(&self) -> Option<Box<dyn Fabric>> {
         None
     }
+    /// Plugs a simulated disk into `p` (a scenario's `disk` statement); `Err` says why
+    /// the platform cannot.
+    fn attach_disk(&self, p: &Self::P, spec: &DiskSpec) -> Result<(), String> {
+        let _ = (p, spec);
+        Err(String::from("this platform has no simulated disks"))
+    }
+    /// Cuts the power of `p`'s disks: what is not durable is lost (or torn, sector by
+    /// sector). The host is rebooted next.
+    fn crash_disks(&self, p: &Self::P, tear: bool) -> Result<(), String> {
+        let _ = (p, tear);
+        Err(String::from("this platform has no simulated disks"))
+    }
+}
+
+/// A `disk` statement's settings.
+#[derive(Clone, Debug)]
+pub struct DiskSpec {
+    /// MiB of zeroes when there is no image.
+    pub size_mib: u64,
+    /// An image file, relative to the scenario's directory.
+    pub image: Option<String>,
+    /// The fault plan's text.
+    pub faults: String,
+    /// `discard_max_hw`, `discard_granularity`, `max_hw_sectors` overrides.
+    pub opts: Vec<(String, u64)>,
 }
 
 /// How a run ended.
@@ -318,6 +343,22 @@ impl<F: PlatformFactory> Runner<F> {
                 }
             }
             StmtKind::Reboot { host } => self.reboot(host.as_deref())?,
+            StmtKind::Disk { name, size_mib, image, faults, opts } => {
+                let h = self.host();
+                let spec = DiskSpec { size_mib: *size_mib, image: image.clone(), faults: faults.clone(), opts: opts.clone() };
+                self.factory.attach_disk(&self.world.hosts[h].kernel.hal, &spec).map_err(|e| format!("disk {name}: {e}"))?;
+                let k = &mut self.world.hosts[h].kernel;
+                k.blk_probe();
+                if !k.disk_names().iter().any(|n| n == name) {
+                    return Err(format!("disk {name}: the disk was probed as {}", k.disk_names().last().map_or("nothing", |s| s.as_str())));
+                }
+            }
+            StmtKind::Crash { tear } => {
+                let h = self.host();
+                self.factory.crash_disks(&self.world.hosts[h].kernel.hal, *tear)?;
+                self.world.note(format!("== power cut{}", if *tear { " (torn writes)" } else { "" }));
+                self.reboot(None)?;
+            }
             StmtKind::Spawn { label, uid, gid, groups, comm } => {
                 if self.labels.contains_key(label) {
                     return Err(format!("task label '{label}' is taken"));

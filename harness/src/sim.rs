@@ -28,6 +28,12 @@ impl Platform for SimHal {
     fn frames_pending(&self) -> bool {
         (0..self.nics.count()).any(|n| self.nics.has_transmitted(n))
     }
+    fn disk_deadline(&self) -> Option<u64> {
+        SimHal::disk_deadline(self)
+    }
+    fn disk_completions(&self) -> Vec<(u32, kernel::hal::BlkCompletion)> {
+        SimHal::disk_completions(self)
+    }
 }
 
 /// Makes simulated machines; host `i` of a run with seed `s` draws from seed
@@ -37,6 +43,8 @@ pub struct SimFactory {
     pub seed: u64,
     /// Record every link of the scenario's network to a pcap file.
     pub capture: bool,
+    /// The scenario's directory: `disk image=` files are found there.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl PlatformFactory for SimFactory {
@@ -69,7 +77,44 @@ impl PlatformFactory for SimFactory {
                 m.nics.add(mac);
             }
         }
+        // So do the disks, minus what their volatile caches held.
+        for mut d in old.disks.take() {
+            d.crash(hal_sim::disk::Crash::Drop);
+            m.attach_disk(d);
+        }
         Ok(m)
+    }
+    fn attach_disk(&self, p: &SimHal, spec: &runner::DiskSpec) -> Result<(), String> {
+        let index = p.disks.borrow().len() as u64;
+        let seed = self.seed ^ 0x6469_736b_0000_0000 ^ index;
+        let mut d = match &spec.image {
+            Some(f) => {
+                let path = self.dir.as_ref().map_or_else(|| std::path::PathBuf::from(f), |d| d.join(f));
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let bytes = if f.ends_with(".gz") { crate::sim_disk::gunzip(&bytes).map_err(|e| format!("{}: {e}", path.display()))? } else { bytes };
+                hal_sim::disk::SimDisk::from_image(bytes, seed)
+            }
+            None => hal_sim::disk::SimDisk::new(spec.size_mib << 11, seed),
+        };
+        d.faults = crate::sim_disk::parse_faults(&spec.faults)?;
+        for (k, v) in &spec.opts {
+            let v32 = u32::try_from(*v).map_err(|_| format!("{k}={v} does not fit 32 bits"))?;
+            match k.as_str() {
+                "discard_max_hw" => d.max_discard_sectors = v32 >> 9,
+                "discard_granularity" => d.discard_granularity = v32,
+                "max_hw_sectors" => d.max_hw_sectors = v32.max(8),
+                _ => return Err(format!("unknown disk option '{k}'")),
+            }
+        }
+        p.attach_disk(d);
+        Ok(())
+    }
+    fn crash_disks(&self, p: &SimHal, tear: bool) -> Result<(), String> {
+        let how = if tear { hal_sim::disk::Crash::Tear } else { hal_sim::disk::Crash::Drop };
+        for d in p.disks.borrow_mut().iter_mut() {
+            d.crash(how);
+        }
+        Ok(())
     }
     fn fabric(&self) -> Option<Box<dyn Fabric>> {
         // The wire's faults draw from their own stream of the run's seed.
@@ -87,14 +132,19 @@ pub struct ParseFailure {
 /// Parses `src` (from `path`) and runs it with `seed`.
 pub fn run_source(path: &str, src: &str, seed: u64, tracing: bool) -> Result<Outcome, ParseFailure> {
     let scn = scn::parse(src).map_err(|d| ParseFailure { rendered: d.render(path, src) })?;
-    Ok(runner::run(&scn, SimFactory { seed, capture: false }, tracing))
+    Ok(runner::run(&scn, SimFactory { seed, capture: false, dir: scenario_dir(path) }, tracing))
 }
 
 /// Parses `src` and runs it with `seed`, capturing every link of its network: the outcome
 /// and one pcap file per link, by link name.
 pub fn run_source_captured(path: &str, src: &str, seed: u64, tracing: bool) -> Result<Outcome, ParseFailure> {
     let scn = scn::parse(src).map_err(|d| ParseFailure { rendered: d.render(path, src) })?;
-    Ok(runner::run(&scn, SimFactory { seed, capture: true }, tracing))
+    Ok(runner::run(&scn, SimFactory { seed, capture: true, dir: scenario_dir(path) }, tracing))
+}
+
+/// The directory of the scenario file at `path` (none for a source without a file).
+fn scenario_dir(path: &str) -> Option<std::path::PathBuf> {
+    std::path::Path::new(path).parent().map(std::path::Path::to_path_buf)
 }
 
 /// The MAC address of NIC `nic` of host number `host`: locally administered

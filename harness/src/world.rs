@@ -39,6 +39,15 @@ pub trait Platform: Hal {
     fn frames_pending(&self) -> bool {
         false
     }
+    /// When the next disk request finishes, if one is in service. A platform whose disks
+    /// interrupt the kernel itself has none to report.
+    fn disk_deadline(&self) -> Option<u64> {
+        None
+    }
+    /// Disk requests finished by now, as (disk, completion), oldest first.
+    fn disk_completions(&self) -> Vec<(u32, kernel::hal::BlkCompletion)> {
+        Vec::new()
+    }
 }
 
 /// Scratch memory for marshalling a task's syscall arguments: a 256 KiB slice of its
@@ -443,6 +452,7 @@ impl<P: Platform> World<P> {
     /// (no ready syscall, no ready program, no timer).
     pub fn tick(&mut self) -> bool {
         self.pump_frames();
+        self.pump_disks();
         for h in 0..self.hosts.len() {
             let k = &mut self.hosts[h].kernel;
             if k.next_timer().is_some_and(|t| t <= k.hal.now_ns()) {
@@ -463,7 +473,8 @@ impl<P: Platform> World<P> {
         }
         if cands.is_empty() {
             let wire = self.fabric.as_ref().and_then(|f| f.next_deadline());
-            let next = self.hosts.iter().filter_map(|h| h.kernel.next_timer()).chain(wire).min();
+            let disks = self.hosts.iter().filter_map(|h| h.kernel.hal.disk_deadline()).min();
+            let next = self.hosts.iter().filter_map(|h| h.kernel.next_timer()).chain(wire).chain(disks).min();
             let t = match (next, self.horizon) {
                 (Some(t), Some(end)) => t.min(end),
                 (None, Some(end)) if end > self.now() => end,
@@ -476,6 +487,7 @@ impl<P: Platform> World<P> {
                 self.handle_events(h);
             }
             self.pump_frames();
+            self.pump_disks();
             return true;
         }
         let i = if cands.len() == 1 { 0 } else { (self.hosts[0].kernel.hal.next_u64() % cands.len() as u64) as usize };
@@ -531,6 +543,20 @@ impl<P: Platform> World<P> {
         self.fabric = Some(fabric);
     }
 
+    /// Hands every disk completion due by now to its kernel (the disks' interrupts).
+    fn pump_disks(&mut self) {
+        for h in 0..self.hosts.len() {
+            let done = self.hosts[h].kernel.hal.disk_completions();
+            if done.is_empty() {
+                continue;
+            }
+            for (disk, c) in done {
+                self.hosts[h].kernel.blk_complete(disk, c);
+            }
+            self.handle_events(h);
+        }
+    }
+
     /// NIC `nic` of host `h` receives `frame` now (a scenario's `inject`).
     pub fn inject(&mut self, h: usize, nic: u32, frame: &[u8]) {
         if self.tracing {
@@ -552,6 +578,7 @@ impl<P: Platform> World<P> {
                 || h.programs.values().any(|p| p.ready())
                 || h.kernel.task_next_timer().is_some()
                 || h.kernel.hal.frames_pending()
+                || h.kernel.hal.disk_deadline().is_some()
         });
         !wire && !busy
     }

@@ -582,7 +582,7 @@ fn sendmsg_errnos_in_4_3_order() {
 /// command for it yet).
 fn run_with_lo(src: &str) -> harness::runner::Outcome {
     let scn = harness::scn::parse(src).unwrap_or_else(|d| panic!("{}", d.render("t.scn", src)));
-    harness::runner::run_with_boot_hook(&scn, harness::sim::SimFactory { seed: 1, capture: false }, true, |k| {
+    harness::runner::run_with_boot_hook(&scn, harness::sim::SimFactory { seed: 1, capture: false, dir: None }, true, |k| {
         k.dev_open(1).expect("lo up");
         harness::sim::run_timers_for(k, 3_000_000_000);
     })

@@ -67,7 +67,7 @@ pub fn scenario_text(data: &[u8]) {
     let Ok(src) = core::str::from_utf8(data) else { return };
     match scn::parse(src) {
         Ok(s) => {
-            let _ = runner::run(&s, SimFactory { seed: data.len() as u64, capture: false }, true);
+            let _ = runner::run(&s, SimFactory { seed: data.len() as u64, capture: false, dir: None }, true);
         }
         Err(d) => {
             let _ = d.render("fuzz.scn", src);

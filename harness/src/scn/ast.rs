@@ -314,6 +314,15 @@ pub enum StmtKind {
     /// (N times back to back)
     /// (`Ether()/IPv6(hlim=1)/UDP(dport=9)/"x"`, see `harness::packet`)
     Inject { host: String, nic: u32, times: u32, frame: Vec<crate::packet::Layer> },
+    /// `disk NAME [size=MiB] [image="FILE"] [faults="PLAN"] [KEY=N…]`: plug a simulated
+    /// disk into the current host (it is probed as NAME: vda, vdb … in order). `image` is
+    /// a file (`.gz` is inflated) next to the scenario; else `size` MiB of zeroes. The
+    /// fault plan: `bad=S[-E],…` `error_ppm=N` `latency=DUR` `jitter=DUR`. Keys:
+    /// `discard_max_hw=BYTES`, `discard_granularity=BYTES`, `max_hw_sectors=N`.
+    Disk { name: String, size_mib: u64, image: Option<String>, faults: String, opts: Vec<(String, u64)> },
+    /// `crash [tear]`: power-cut every disk of the current host (what is not durable is
+    /// lost, or torn sector by sector), then reboot the host with its disks
+    Crash { tear: bool },
     /// `reboot [HOST]`: power-cycle the host (the current one by default), keeping its pmem
     Reboot { host: Option<String> },
     /// `spawn LABEL [uid=] [gid=] [groups=a,b] [comm=]`

@@ -102,6 +102,41 @@ fn statement(c: &mut Cursor<'_>) -> PResult<StmtKind> {
             StmtKind::Link { a, b, delay_ns, rate_bps, faults }
         }
         "sleep" => StmtKind::Sleep { ns: duration(c)? },
+        "disk" => {
+            let name = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a disk name (vda)"))?;
+            let (mut size_mib, mut image, mut faults, mut opts) = (16, None, String::new(), Vec::new());
+            while let Some(k) = c.ident() {
+                c.expect("=")?;
+                let at = c.pos;
+                match k {
+                    "size" => size_mib = c.number().filter(|&n| (1..=1024).contains(&n)).ok_or(()).or_else(|_| c.err_at(at, "size is a number of MiB (1..=1024)"))? as u64,
+                    "image" | "faults" => {
+                        let w = quoted(c)?;
+                        let text: String = w.0.iter().map(|p| match p { WordPart::Lit(b) => String::from_utf8_lossy(b).into_owned(), WordPart::Var(v) => format!("${v}") }).collect();
+                        if k == "image" {
+                            image = Some(text);
+                        } else {
+                            faults = text;
+                        }
+                    }
+                    "discard_max_hw" | "discard_granularity" | "max_hw_sectors" => {
+                        let n = c.number().filter(|&n| n >= 0).ok_or(()).or_else(|_| c.err_at(at, format!("{k} is a number")))?;
+                        opts.push((String::from(k), n as u64));
+                    }
+                    _ => return c.err_at(at, format!("unknown disk option '{k}' (size, image, faults, discard_max_hw, discard_granularity, max_hw_sectors)")),
+                }
+            }
+            StmtKind::Disk { name, size_mib, image, faults, opts }
+        }
+        "crash" => {
+            let save = c.pos;
+            let tear = match c.ident() {
+                Some("tear") => true,
+                Some(_) => return c.err_at(save, "crash takes only 'tear'"),
+                None => false,
+            };
+            StmtKind::Crash { tear }
+        }
         "inject" => {
             let at = c.pos;
             let LinkEnd::Nic(host, nic) = link_end(c)? else { return c.err_at(at, "expected HOST.ethN") };

@@ -3,11 +3,12 @@
 //! and `blk_queue_split`'s discard split, request-queue limits with the writable
 //! `discard_max_bytes`, and `blkdev_issue_discard`. Spec: block-bio-discard.md.
 //!
-//! Not here yet (issue 7): block devices behind the HAL, `/sys/block/<dev>/queue/`
-//! files, the `BLKDISCARD` ioctls, and the filesystems above.
+//! Disks come from the HAL (`genhd.rs`, `blkdev.rs`).
 
 pub mod bio;
+pub mod blkdev;
 pub mod discard;
+pub mod genhd;
 pub mod limits;
 pub mod queue;
 pub mod remaining;

@@ -79,6 +79,11 @@ impl RequestQueue {
         done.len()
     }
 
+    /// The piece the driver tagged `tag`, while it is in flight.
+    pub fn inflight_bio(&self, tag: u64) -> Option<BioId> {
+        self.inflight.get(&tag).copied()
+    }
+
     /// Pieces the driver still holds.
     pub fn in_flight(&self) -> usize {
         self.inflight.len()

@@ -241,6 +241,84 @@ pub trait Devices {
     fn nic_transmit(&self, _nic: u32, _frame: &[u8]) -> bool {
         false
     }
+    /// Block devices the platform has (`vda` is disk 0). Backends without disks (the
+    /// default) have none. Finished requests reach the kernel through
+    /// [`crate::Kernel::blk_complete`], called by the backend's completion path.
+    fn blk_count(&self) -> u32 {
+        0
+    }
+    /// Disk `disk`'s geometry and limits, `None` for a disk that does not exist.
+    fn blk_info(&self, _disk: u32) -> Option<BlkInfo> {
+        None
+    }
+    /// Starts `req` on disk `disk`; returns the tag its completion will carry, `None` if
+    /// the disk does not exist (the kernel fails the request with `EIO`).
+    fn blk_submit(&self, _disk: u32, _req: BlkRequest) -> Option<u64> {
+        None
+    }
+}
+
+/// A block device as its hardware reports it (what a driver puts in `queue_limits` and
+/// `set_capacity`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlkInfo {
+    /// Capacity in 512-byte sectors.
+    pub sectors: u64,
+    /// `logical_block_size` in bytes (512 for virtio-blk unless the host says otherwise).
+    pub logical_block_size: u32,
+    /// `physical_block_size` in bytes.
+    pub physical_block_size: u32,
+    /// `max_hw_sectors`: the largest request the device takes.
+    pub max_hw_sectors: u32,
+    /// `max_discard_sectors` (0: the device does not discard).
+    pub max_discard_sectors: u32,
+    /// `discard_granularity` in bytes.
+    pub discard_granularity: u32,
+    /// Whether the device has a volatile write cache (flushes and FUA mean something).
+    pub write_cache: bool,
+}
+
+/// What a block request does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlkOp {
+    /// Read the sectors.
+    Read,
+    /// Write the sectors; `fua` (`REQ_FUA`) makes them durable before completion.
+    Write {
+        /// `REQ_FUA`.
+        fua: bool,
+    },
+    /// Make every completed write durable (`REQ_FLUSH` with no data).
+    Flush,
+    /// Forget the sectors (`REQ_DISCARD`, with `REQ_SECURE` when `secure`).
+    Discard {
+        /// `REQ_SECURE`.
+        secure: bool,
+    },
+}
+
+/// One request handed to a block device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlkRequest {
+    /// The operation.
+    pub op: BlkOp,
+    /// First 512-byte sector.
+    pub sector: u64,
+    /// Sectors covered (0 for a flush).
+    pub sectors: u64,
+    /// The bytes of a write (`sectors * 512` of them); empty otherwise.
+    pub data: alloc::vec::Vec<u8>,
+}
+
+/// A finished block request, as the device's interrupt reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlkCompletion {
+    /// The tag [`Devices::blk_submit`] returned.
+    pub tag: u64,
+    /// 0, or a negative errno (`-EIO`): what becomes `bi_error`.
+    pub status: i32,
+    /// The bytes a read returned.
+    pub data: alloc::vec::Vec<u8>,
 }
 
 /// Everything the kernel needs from a platform.

@@ -104,6 +104,8 @@ pub struct Kernel<H: Hal> {
     pub(crate) net: crate::net::Net,
     /// The mounted filesystems.
     pub vfs: Vfs,
+    /// The disks.
+    pub(crate) blk: crate::block::blkdev::BlockDevs,
     log: LogBuf,
     binfmts: BTreeSet<String>,
     /// Bits of one-time warnings already printed.
@@ -152,6 +154,7 @@ impl<H: Hal> Kernel<H> {
             net,
             iomem,
             vfs: Vfs { ram, mounts, sysctl: Sysctl::default() },
+            blk: Default::default(),
             log: LogBuf::default(),
             binfmts: BTreeSet::new(),
             warned: 0,
@@ -163,6 +166,7 @@ impl<H: Hal> Kernel<H> {
         if config.pmem_legacy {
             k.pmem_boot_probe();
         }
+        k.blk_probe();
         let init = k.create_process(Cred::new(0, 0), "init", INIT_PID).expect("init at boot");
         debug_assert_eq!(init, INIT_PID);
         if let Some(t) = k.tasks.get_mut(&INIT_PID) {
@@ -191,6 +195,7 @@ impl<H: Hal> Kernel<H> {
         s.register("vm/max_map_count", 0o644, KnobValue::Int { value: crate::mm::DEFAULT_MAX_MAP_COUNT, min: 0, max: i32::MAX as i64 });
         crate::security::min_addr::register(s);
         s.register(crate::net::ipv6::ip6_forward::FORWARDING_SYSCTL, 0o644, KnobValue::Int { value: 0, min: i32::MIN as i64, max: i32::MAX as i64 });
+        s.register(crate::block::blkdev::BIO_CHAIN_SYSCTL, 0o644, KnobValue::Int { value: 0, min: 0, max: 1 });
         s.register(crate::net::ipv4::ip_forward::IP_FORWARD_SYSCTL, 0o644, KnobValue::Int { value: 0, min: i32::MIN as i64, max: i32::MAX as i64 });
     }
 
