@@ -1,9 +1,11 @@
 //! The VFS: a ramfs root with Linux mode bits, owners and extended attributes, procfs
 //! mounted on /proc, pipes, open files and descriptor tables.
 
+pub mod bcache;
 pub mod buffer;
 pub mod file;
 pub mod ioctl;
+pub mod ioplan;
 pub mod namei;
 pub mod open;
 pub mod pipe;
