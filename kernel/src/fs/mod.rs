@@ -6,6 +6,7 @@ pub mod buffer;
 pub mod file;
 pub mod ioctl;
 pub mod ioplan;
+pub mod jbd2;
 pub mod namei;
 pub mod open;
 pub mod pipe;
