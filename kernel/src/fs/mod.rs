@@ -3,6 +3,7 @@
 
 pub mod bcache;
 pub mod buffer;
+pub mod ext4;
 pub mod file;
 pub mod ioctl;
 pub mod ioplan;
