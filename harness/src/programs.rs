@@ -29,6 +29,7 @@ pub static PROGRAMS: &[(&str, Entry, &str)] = &[
     ("postcopy-dest", |s, a| Box::pin(crate::migration::postcopy_dest(s, a)), "postcopy-dest ADDR PORT N PATH: the destination host: a guest touching N userfaultfd-registered pages, its pager fetching each from ADDR:PORT over UDP with retransmission; the report goes to PATH, exit 0 when memory equals the source's"),
     ("ping", |s, a| Box::pin(crate::ping::ping(s, a, false)), "ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-W TIMEOUT] ADDR: iputils' ping over a raw ICMP socket (needs CAP_NET_RAW), its output format, to stdout"),
     ("ping6", |s, a| Box::pin(crate::ping::ping(s, a, true)), "ping6 [-c COUNT] [-i INTERVAL] [-s SIZE] [-W TIMEOUT] ADDR: iputils' ping6 over a raw ICMPv6 socket (hop limits from IPV6_RECVHOPLIMIT)"),
+    ("blkread", |s, a| Box::pin(blkread(s, a)), "blkread DEV COUNT SIZE PATH: read SIZE bytes at offset 0 of DEV COUNT times; each read must return SIZE or EIO (else exit 3); write 'reads COUNT ok A eio B' to PATH; exit 0 when both outcomes were seen, 4 otherwise"),
     ("caps", |s, a| Box::pin(caps(s, a)), "caps PATH [FILE ARG…]: write the Uid, Gid and Cap* lines of /proc/self/status and the securebits and no_new_privs (prctl) to PATH, then execve FILE with ARG… if given"),
 ];
 
@@ -159,6 +160,34 @@ async fn consumer(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
     }
     sys.close(out as i32).await;
     0
+}
+
+async fn blkread(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {
+    let (Some(dev), Some(count), Some(size), Some(path)) = (argv.get(1), arg_num(&argv, 2), arg_num(&argv, 3), argv.get(4)) else { return 2 };
+    let fd = sys.open(dev, kernel::uapi::fcntl::O_RDONLY, 0).await;
+    if fd < 0 {
+        return 2;
+    }
+    let (mut ok, mut eio) = (0, 0);
+    for _ in 0..count.max(0) {
+        if sys.syscall(Sysno::Lseek, [fd as u64, 0, 0, 0, 0, 0]).await != 0 {
+            return 3;
+        }
+        match sys.read(fd as i32, size.max(0) as usize).await {
+            Ok(d) if d.len() as i64 == size => ok += 1,
+            Err(e) if e == kernel::Errno::EIO.ret() => eio += 1,
+            _ => return 3,
+        }
+    }
+    let out = sys.open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644).await;
+    if out < 0 || sys.write(out as i32, format!("reads {count} ok {ok} eio {eio}\n").as_bytes()).await < 0 {
+        return 2;
+    }
+    if ok > 0 && eio > 0 {
+        0
+    } else {
+        4
+    }
 }
 
 async fn sleeper(sys: Sys, argv: Vec<Vec<u8>>) -> i32 {

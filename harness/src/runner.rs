@@ -65,6 +65,12 @@ pub trait PlatformFactory {
         let _ = (p, tear);
         Err(String::from("this platform has no simulated disks"))
     }
+    /// Every discard disk `disk` of `p` carried out, as (first sector, sectors), in
+    /// completion order; `Err` says why the platform cannot tell.
+    fn disk_discards(&self, p: &Self::P, disk: u32) -> Result<Vec<(u64, u64)>, String> {
+        let _ = (p, disk);
+        Err(String::from("this platform has no simulated disks"))
+    }
 }
 
 /// A `disk` statement's settings.
@@ -91,6 +97,52 @@ pub struct Outcome {
     pub pcaps: Vec<(String, Vec<u8>)>,
 }
 
+/// The checks of `expect disk NAME discards …` over `pieces` (first sector, sectors);
+/// `Err` says which failed, with the pieces in bytes.
+fn check_discards(pieces: &[(u64, u64)], max: Option<u64>, tile: Option<(u64, u64)>, aligned: Option<u64>, count: Option<u64>) -> Result<(), String> {
+    let bytes: Vec<(u64, u64)> = pieces.iter().map(|&(s, n)| (s << 9, n << 9)).collect();
+    let shown = || {
+        let list: Vec<String> = bytes.iter().take(64).map(|(s, n)| format!("{s}+{n}")).collect();
+        format!("\n  actual: [{}{}]", list.join(", "), if bytes.len() > 64 { ", ..." } else { "" })
+    };
+    if let Some(m) = max {
+        if let Some((s, n)) = bytes.iter().find(|p| p.1 > m) {
+            return Err(format!("to be at most {m} bytes each; {s}+{n} is larger{}", shown()));
+        }
+    }
+    if let Some(c) = count {
+        if bytes.len() as u64 != c {
+            return Err(format!("to be {c}, not {}{}", bytes.len(), shown()));
+        }
+    }
+    if let Some((start, len)) = tile {
+        let mut sorted = bytes.clone();
+        sorted.sort();
+        let mut at = start;
+        for &(s, n) in &sorted {
+            if s != at {
+                return Err(format!("to tile {start}+{len}: {} at {at}{}", if s < at { "overlap" } else { "gap" }, shown()));
+            }
+            at = s + n;
+        }
+        if at != start + len {
+            return Err(format!("to tile {start}+{len}: they end at {at}{}", shown()));
+        }
+    }
+    if let Some(g) = aligned {
+        let (lo, hi) = tile.map_or((u64::MAX, 0), |(s, l)| (s, s + l));
+        for &(s, n) in &bytes {
+            for b in [s, s + n] {
+                // The ends of the whole range need not be aligned.
+                if b != lo && b != hi && b % g != 0 {
+                    return Err(format!("to meet on multiples of {g}; {b} is not{}", shown()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Ticks allowed for one statement before the run is declared stuck.
 pub const TICK_LIMIT: u64 = 5_000_000;
 
@@ -108,6 +160,8 @@ struct Runner<F: PlatformFactory> {
     gone: BTreeMap<String, String>,
     /// Run on each kernel right after it boots (see [`run_with_boot_hook`]).
     boot_hook: Option<fn(&mut Kernel<F::P>)>,
+    /// Discards of each (host, disk) already looked at by `expect disk … discards`.
+    discards_seen: BTreeMap<(usize, u32), usize>,
 }
 
 #[derive(Clone)]
@@ -132,7 +186,7 @@ pub fn run_with_boot_hook<F: PlatformFactory>(scn: &Scenario, factory: F, tracin
 }
 
 fn run_inner<F: PlatformFactory>(scn: &Scenario, factory: F, tracing: bool, boot_hook: Option<fn(&mut Kernel<F::P>)>) -> Outcome {
-    let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new(), machines: Vec::new(), gone: BTreeMap::new(), boot_hook };
+    let mut r = Runner { factory, world: World::new(tracing), host: None, labels: BTreeMap::new(), vars: BTreeMap::new(), pending: BTreeMap::new(), machines: Vec::new(), gone: BTreeMap::new(), boot_hook, discards_seen: BTreeMap::new() };
     r.world.name_hosts = scn.stmts.iter().filter(|s| matches!(s.kind, StmtKind::Host { .. })).count() > 1;
     for st in &scn.stmts {
         // Every statement must leave every kernel consistent (reference counts, page
@@ -526,6 +580,14 @@ impl<F: PlatformFactory> Runner<F> {
             }
             Expect::Exited { label, code } => self.expect_status(label, kernel::uapi::wait::exited(*code)),
             Expect::Killed { label, sig } => self.expect_status(label, kernel::uapi::wait::signaled(*sig, false)),
+            Expect::DiskDiscards { disk, max, tile, aligned, count } => {
+                let h = self.host();
+                let idx = self.world.hosts[h].kernel.disk_hal_index(disk).ok_or_else(|| format!("expect: no disk {disk}"))?;
+                let all = self.factory.disk_discards(&self.world.hosts[h].kernel.hal, idx)?;
+                let seen = self.discards_seen.insert((h, idx), all.len()).unwrap_or(0);
+                let new: Vec<(u64, u64)> = all.get(seen.min(all.len())..).unwrap_or(&[]).to_vec();
+                check_discards(&new, *max, *tile, *aligned, *count).map_err(|e| format!("expected {disk}'s discards {e}"))
+            }
         }
     }
 

@@ -116,6 +116,9 @@ impl PlatformFactory for SimFactory {
         }
         Ok(())
     }
+    fn disk_discards(&self, p: &SimHal, disk: u32) -> Result<Vec<(u64, u64)>, String> {
+        p.disks.borrow().get(disk as usize).map(|d| d.discards.clone()).ok_or_else(|| format!("no simulated disk {disk}"))
+    }
     fn fabric(&self) -> Option<Box<dyn Fabric>> {
         // The wire's faults draw from their own stream of the run's seed.
         Some(Box::new(SimFabric::new(self.seed ^ 0x6e65_7477_6f72_6b21, self.capture)))

@@ -269,6 +269,10 @@ pub fn struct_size(kind: StructKind, aarch64: bool, cap_words: usize) -> usize {
         StructKind::UffdMsg => kernel::uapi::userfaultfd::UFFD_MSG_SIZE,
         StructKind::PollFd => kernel::fs::poll::POLLFD_SIZE,
         StructKind::MsgHdr => kernel::net::msghdr::MSGHDR_SIZE,
+        StructKind::BlkRange => 16,
+        StructKind::BlkU64 => 8,
+        StructKind::BlkU32 => 4,
+        StructKind::BlkU16 => 2,
     }
 }
 
@@ -448,6 +452,10 @@ pub fn io_layout(kind: StructKind) -> &'static [IoField] {
     ];
     static ZEROPAGE: [IoField; 4] = [iof("range.start", 0, 8, true, false, Hex), iof("range.len", 8, 8, true, false, Dec), iof("mode", 16, 8, true, false, Flags(UFFDIO_ZEROPAGE_MODES)), iof_signed("zeropage", 24, 8, false, true, Dec)];
     static MSG: [IoField; 3] = [iof("event", 0, 1, false, true, Enum(UFFD_EVENTS)), iof("flags", 8, 8, false, true, Flags(UFFD_PAGEFAULT_FLAGS)), iof("address", 16, 8, false, true, Hex)];
+    static BLK_RANGE: [IoField; 2] = [iof("start", 0, 8, true, false, Dec), iof("len", 8, 8, true, false, Dec)];
+    static BLK_U64: [IoField; 1] = [iof("value", 0, 8, false, true, Dec)];
+    static BLK_U32: [IoField; 1] = [iof("value", 0, 4, false, true, Dec)];
+    static BLK_U16: [IoField; 1] = [iof("value", 0, 2, false, true, Dec)];
     static POLLFD: [IoField; 3] = [iof_signed("fd", 0, 4, true, false, Dec), iof("events", 4, 2, true, false, Flags(kernel::fs::poll::POLL_NAMES)), iof("revents", 6, 2, false, true, Flags(kernel::fs::poll::POLL_NAMES))];
     match kind {
         StructKind::UffdioApi => &API,
@@ -457,6 +465,10 @@ pub fn io_layout(kind: StructKind) -> &'static [IoField] {
         StructKind::UffdioZeropage => &ZEROPAGE,
         StructKind::UffdMsg => &MSG,
         StructKind::PollFd => &POLLFD,
+        StructKind::BlkRange => &BLK_RANGE,
+        StructKind::BlkU64 => &BLK_U64,
+        StructKind::BlkU32 => &BLK_U32,
+        StructKind::BlkU16 => &BLK_U16,
         _ => &[],
     }
 }
@@ -493,10 +505,20 @@ pub fn io_field_text(f: &IoField, b: &[u8]) -> String {
     }
 }
 
+/// Whether a structure of [`io_layout`] prints as an array of its fields' values
+/// (`[0, 4096]`, strace's way with the block ioctls) rather than `{name=value, …}`.
+pub fn io_is_array(kind: StructKind) -> bool {
+    matches!(kind, StructKind::BlkRange | StructKind::BlkU64 | StructKind::BlkU32 | StructKind::BlkU16)
+}
+
 /// A structure of [`io_layout`] as strace prints it, nested parts in braces
 /// (`{range={start=0x7f…, len=4096}, mode=UFFDIO_REGISTER_MODE_MISSING, ioctls=0x1c}`);
 /// `keep` picks the fields shown.
 pub fn io_text(kind: StructKind, b: &[u8], keep: &dyn Fn(&IoField) -> bool) -> String {
+    if io_is_array(kind) {
+        let vals: Vec<String> = io_layout(kind).iter().filter(|f| keep(f)).map(|f| io_field_text(f, b)).collect();
+        return format!("[{}]", vals.join(", "));
+    }
     let mut s = String::from("{");
     let mut open: Option<&str> = None;
     let mut first = true;

@@ -70,8 +70,10 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, sav
     }
     if sysno == Sysno::Ioctl && i == 2 {
         if let Some(sk) = ioctl_arg_kind(args[1] as u32 as u64) {
+            // An out-only value of a failed call was never stored: its address.
+            let out_only = strace::io_layout(sk).iter().all(|f| !f.input);
             return match peek.peek(a, strace::struct_size(sk, aarch64, 0)) {
-                Some(b) if a != 0 => strace::io_text(sk, &b, &|_| true),
+                Some(b) if a != 0 && !(out_only && failed) => strace::io_text(sk, &b, &|_| true),
                 _ => strace::ptr(a),
             };
         }
@@ -211,8 +213,13 @@ pub fn shown_args(sysno: Sysno, args: &[u64; 6]) -> usize {
 /// The structure an `ioctl` request's argument points at, for the requests whose
 /// argument the tracer decodes and the scenario language marshals field by field.
 pub fn ioctl_arg_kind(req: u64) -> Option<StructKind> {
+    use kernel::block::ioctl::*;
     use kernel::uapi::userfaultfd::*;
     match req as u32 {
+        BLKDISCARD | BLKSECDISCARD => Some(StructKind::BlkRange),
+        BLKGETSIZE64 | BLKGETSIZE => Some(StructKind::BlkU64),
+        BLKSSZGET | BLKPBSZGET | BLKROGET | BLKDISCARDZEROES => Some(StructKind::BlkU32),
+        BLKROTATIONAL => Some(StructKind::BlkU16),
         UFFDIO_API => Some(StructKind::UffdioApi),
         UFFDIO_REGISTER => Some(StructKind::UffdioRegister),
         UFFDIO_UNREGISTER | UFFDIO_WAKE => Some(StructKind::UffdioRange),

@@ -3,11 +3,18 @@
 //! requests at random and completes out of order; every submitted bio's callback runs
 //! exactly once, and with the default rule every injected error surfaces through its
 //! `bi_error` (property test). Under 4.3's rule a later success can hide one.
+//! And `discard_max_bytes`: whatever is written through the sysfs store, no discard
+//! reaching the disk exceeds it, and the pieces tile the range on the granularity.
 
 use hal_sim::disk::{DiskOp, SimDisk};
 use kernel::block::bio::{BioOp, BioSet, ChainErrorRule, EndIo};
 use kernel::block::limits::QueueLimits;
+use kernel::block::discard::{blkdev_discard_bios, blkdev_discard_check, discard_batch_result};
+use kernel::block::genhd::Gendisk;
 use kernel::block::queue::{BlockDriver, RequestQueue};
+use kernel::block::sysfs::BlkAttr;
+use kernel::hal::BlkInfo;
+use kernel::Errno;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -109,4 +116,93 @@ fn linux43_rule_can_hide_a_failure() {
     let seed = hidden.expect("some completion order hides the error under 4.3's rule");
     let fixed = run(ChainErrorRule::FirstErrorWins, &bios, &[3], seed);
     assert_eq!((fixed[0].0, fixed[0].1), (-5, 1));
+}
+
+/// A disk whose queue limits come from `virtblk_probe` (`limits_from`): discard
+/// granularity `gran` bytes, hardware discard limit `hw_sectors`.
+fn discard_disk(gran: u32, hw_sectors: u32) -> Gendisk {
+    let info = BlkInfo { sectors: DISCARD_DISK_SECTORS, logical_block_size: 512, physical_block_size: 512, max_hw_sectors: 256, max_discard_sectors: hw_sectors, discard_granularity: gran, write_cache: true };
+    Gendisk::probe(0, 0, info, ChainErrorRule::FirstErrorWins)
+}
+
+/// 4 MiB: big enough for many pieces, small enough for 256 cases in debug.
+const DISCARD_DISK_SECTORS: u64 = 8192;
+
+/// `BLKDISCARD`'s path below the ioctl's checks: `blkdev_issue_discard`'s bios, each
+/// through the disk's queue (`blk_bio_discard_split`) to a simulated disk; returns what
+/// the disk recorded.
+fn issue_discard(gd: &mut Gendisk, start: u64, len: u64) -> Vec<(u64, u64)> {
+    let mut drv = Drv { disk: SimDisk::new(DISCARD_DISK_SECTORS, 1), now: 0, tags: BTreeMap::new(), failed: Vec::new() };
+    blkdev_discard_check(&gd.queue.limits, false, false).expect("the disk discards");
+    let mut statuses = Vec::new();
+    for (s, n) in blkdev_discard_bios(&gd.queue.limits, start, len) {
+        let bio = gd.queue.set.alloc(BioOp::Discard { secure: false }, s, n, EndIo::Owner);
+        gd.queue.submit_bio(&mut drv, bio);
+        while gd.queue.in_flight() > 0 {
+            assert!(gd.queue.complete(&mut drv) > 0);
+        }
+        let b = gd.queue.set.get(bio).expect("the issuing bio stays until freed");
+        assert_eq!(b.endio_calls, 1, "the issuing bio completes once");
+        statuses.push(b.bi_error);
+        gd.queue.set.free(bio);
+    }
+    assert_eq!(discard_batch_result(statuses), Ok(()));
+    drv.disk.discards
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    /// `discard_max_bytes` written N through the sysfs store: a multiple of the
+    /// granularity is taken (clamped to the hardware limit), anything else is EINVAL and
+    /// changes nothing; then no discard reaching the disk exceeds the limit, the pieces
+    /// tile the range in order, and every boundary inside it lies on the granularity.
+    #[test]
+    fn discards_respect_discard_max_bytes(
+        gran_shift in 9u32..17,
+        hw_units in 1u32..64,
+        units in 0u32..80,
+        misaligned in any::<bool>(),
+        off in 1u32..512,
+        start in 0u64..DISCARD_DISK_SECTORS,
+        len in 1u64..DISCARD_DISK_SECTORS,
+    ) {
+        let gran = 1u32 << gran_shift;
+        let g = u64::from(gran >> 9);
+        let mut gd = discard_disk(gran, hw_units * (gran >> 9));
+        let len = len.min(DISCARD_DISK_SECTORS - start).max(1);
+        let start = start.min(DISCARD_DISK_SECTORS - len);
+        // Half the values are off the granularity by a few bytes.
+        let off = if misaligned { off } else { 0 };
+        let n = u64::from(units) * u64::from(gran) + u64::from(off);
+        let before = gd.queue.limits.max_discard_sectors;
+        let text = format!("{n}\n");
+        let r = BlkAttr::DiscardMaxBytes.store(&mut gd, text.as_bytes());
+        if off != 0 {
+            prop_assert_eq!(r, Err(Errno::EINVAL));
+            prop_assert_eq!(gd.queue.limits.max_discard_sectors, before);
+        } else {
+            prop_assert_eq!(r, Ok(text.len()));
+            prop_assert_eq!(u64::from(gd.queue.limits.max_discard_sectors), (n >> 9).min(u64::from(hw_units) * g));
+        }
+        let limit = u64::from(gd.queue.limits.max_discard_sectors);
+        prop_assert_eq!(BlkAttr::DiscardMaxBytes.show(&gd), format!("{}\n", limit << 9));
+        let pieces = issue_discard(&mut gd, start, len);
+        let mut at = start;
+        for (i, &(s, k)) in pieces.iter().enumerate() {
+            prop_assert_eq!(s, at, "pieces are contiguous and in order");
+            prop_assert!(k > 0);
+            if limit > 0 {
+                prop_assert!(k <= limit, "{} sectors over the limit {}", k, limit);
+            }
+            if i + 1 < pieces.len() {
+                prop_assert_eq!((s + k) % g, 0, "a boundary off the granularity");
+            }
+            at += k;
+        }
+        prop_assert_eq!(at, start + len, "the pieces cover the range");
+        if limit == 0 {
+            // 4.3: a zero soft limit does not split.
+            prop_assert_eq!(pieces.len(), 1);
+        }
+    }
 }

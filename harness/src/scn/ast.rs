@@ -282,6 +282,12 @@ pub enum Expect {
     Killed { label: String, sig: i32 },
     /// What `ip ARGS…` prints (errors included; its exit status is not checked).
     Ip { args: Vec<Word>, op: TextOp, text: Word },
+    /// `disk NAME discards [<= BYTES] [tile START LEN] [aligned BYTES] [count N]`: the
+    /// discards the simulated disk carried out since the last such expectation on it
+    /// (bytes throughout): none larger than `<=`; together exactly `[START, START+LEN)`
+    /// without overlap (`tile`); every boundary inside that range on a multiple of
+    /// `aligned`; `count` of them.
+    DiskDiscards { disk: String, max: Option<u64>, tile: Option<(u64, u64)>, aligned: Option<u64>, count: Option<u64> },
 }
 
 /// One end of a `link` line.

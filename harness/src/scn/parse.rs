@@ -332,6 +332,10 @@ fn expect(c: &mut Cursor<'_>) -> PResult<Expect> {
         let op = text_op(c)?;
         return Ok(Expect::Dmesg { op, text: quoted(c)? });
     }
+    if c.looking_at("disk ") {
+        c.eat("disk");
+        return disk_discards(c);
+    }
     if c.peek() == Some(b'/') || c.peek() == Some(b'"') {
         let path = c.bare_word()?;
         let op = text_op(c)?;
@@ -357,6 +361,37 @@ fn expect(c: &mut Cursor<'_>) -> PResult<Expect> {
         return Ok(Expect::Killed { label, sig });
     }
     c.err("expected 'exited' or 'killed'")
+}
+
+/// The rest of `expect disk NAME discards …` (see [`Expect::DiskDiscards`]).
+fn disk_discards(c: &mut Cursor<'_>) -> PResult<Expect> {
+    let disk = c.ident().map(String::from).ok_or(()).or_else(|_| c.err("expected a disk name (vda)"))?;
+    if !c.eat("discards") {
+        return c.err("expected 'discards'");
+    }
+    let bytes = |c: &mut Cursor<'_>| -> PResult<u64> {
+        let at = c.pos;
+        c.number().filter(|&n| n >= 0).map(|n| n as u64).ok_or(()).or_else(|_| c.err_at(at, "expected a byte count"))
+    };
+    let (mut max, mut tile, mut aligned, mut count) = (None, None, None, None);
+    loop {
+        if c.eat("<=") {
+            max = Some(bytes(c)?);
+        } else if c.eat("tile") {
+            let start = bytes(c)?;
+            tile = Some((start, bytes(c)?));
+        } else if c.eat("aligned") {
+            aligned = Some(bytes(c)?.max(1));
+        } else if c.eat("count") {
+            count = Some(bytes(c)?);
+        } else {
+            break;
+        }
+    }
+    if max.is_none() && tile.is_none() && aligned.is_none() && count.is_none() {
+        return c.err("expected '<= BYTES', 'tile START LEN', 'aligned BYTES' or 'count N'");
+    }
+    Ok(Expect::DiskDiscards { disk, max, tile, aligned, count })
 }
 
 /// The words of an `ip` line (bare words split at whitespace, `$var` allowed, or quoted):
@@ -538,8 +573,26 @@ fn ioctl_arg(c: &mut Cursor<'_>, req: &ArgVal) -> PResult<ArgVal> {
     };
     match kind {
         Some(sk) if c.looking_at("{") => Ok(ArgVal::Io { sk, elems: alloc::vec![io_struct(c, sk, "")?] }),
+        Some(sk) if crate::strace::io_is_array(sk) && c.looking_at("[") => Ok(ArgVal::Io { sk, elems: alloc::vec![io_values(c, sk)?] }),
         _ => Ok(ArgVal::Int(int_expr(c, None)?)),
     }
+}
+
+/// `[v, …]`: a structure strace prints as the array of its fields' values (the block
+/// ioctls' `[start, len]` and `[size]`), each value for the next field.
+fn io_values(c: &mut Cursor<'_>, sk: StructKind) -> PResult<Vec<IoFieldVal>> {
+    c.expect("[")?;
+    let layout = crate::strace::io_layout(sk);
+    let mut out = Vec::new();
+    for (i, f) in layout.iter().enumerate() {
+        let value = io_value(c)?;
+        out.push(IoFieldVal { name: String::from(f.name), value, then: None });
+        if i + 1 < layout.len() {
+            c.expect(",")?;
+        }
+    }
+    c.expect("]")?;
+    Ok(out)
 }
 
 /// A field value: `...`, a lone `$var`, or an integer expression.

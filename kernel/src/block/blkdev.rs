@@ -57,6 +57,11 @@ impl<H: Hal> Kernel<H> {
         self.blk.disks.iter().map(|d| d.name.clone()).collect()
     }
 
+    /// The HAL's number of the disk probed as `name` (`vda`).
+    pub fn disk_hal_index(&self, name: &str) -> Option<u32> {
+        self.blk.by_name(name).map(|d| d.disk)
+    }
+
     /// Probes every HAL disk not probed yet (at boot, and after a hot-plug): a gendisk
     /// with the hardware's limits and `/dev/vdX` (brw-rw---- root:disk).
     pub fn blk_probe(&mut self) {
@@ -72,6 +77,7 @@ impl<H: Hal> Kernel<H> {
             // virtblk_probe prints nothing in 4.3 (the size line is only for a resize);
             // add_disk's partition scan finds no table on a bare filesystem image.
             crate::printk!(self, " {}: unknown partition table", name);
+            self.sysfs_block_mount();
             let now = self.hal.now_ns() + self.hal.realtime_offset_ns();
             if let Some(dir) = self.vfs.ram.lookup(crate::fs::ramfs::ROOT_INO, b"dev") {
                 if self.vfs.ram.lookup(dir, name.as_bytes()).is_none() {
@@ -97,6 +103,12 @@ impl<H: Hal> Kernel<H> {
         let Some(gd) = self.blk.by_hal(disk) else { return };
         for owner in gd.finished_owners() {
             match owner {
+                // A task that is gone collects nothing: drop what it left.
+                ReqOwner::Task(pid) if self.task(pid).is_none() => {
+                    if let Some(gd) = self.blk.by_hal(disk) {
+                        gd.forget_owner(owner);
+                    }
+                }
                 ReqOwner::Task(pid) => self.wake_task(pid),
                 // Nothing reads through a cache yet: drop what finished.
                 ReqOwner::Cache => {

@@ -45,32 +45,28 @@ pub fn blk_queue_split_discard(set: &mut BioSet, l: &QueueLimits, bio: BioId) ->
     out
 }
 
-/// `blkdev_issue_discard(bdev, sector, nr_sects, flags)`: `EOPNOTSUPP` without discard
-/// support (or secure discard asked of a queue without it: `secure_ok`); else bios of
-/// up to 4 GiB − 512 whose ends, except the last, fall on the granularity (with the
-/// alignment), each cut by the queue. `driver` completes every piece it is handed
-/// (sector, sectors) with a status (0 or −errno). The result is the last error other
-/// than `EOPNOTSUPP` to complete (discard is advisory), else 0.
-pub fn blkdev_issue_discard(
-    set: &mut BioSet,
-    l: &QueueLimits,
-    mut sector: u64,
-    mut nr_sects: u64,
-    secure: bool,
-    secure_ok: bool,
-    driver: &mut dyn FnMut(u64, u64) -> i32,
-) -> Result<(), Errno> {
+/// `blkdev_issue_discard`'s checks before it issues anything: `EOPNOTSUPP` when the
+/// queue does not advertise discard, or when secure discard is asked (`secure`) of a
+/// queue without it (`secure_ok`).
+///
+/// A soft limit of 0 (`discard_max_bytes` written 0) is not refused here: 4.3 still
+/// advertises discard, and `blk_bio_discard_split` then lets the bio go down whole (its
+/// "XXX: warn" case). The spec's "then fails with EOPNOTSUPP" is not what 4.3 does.
+pub fn blkdev_discard_check(l: &QueueLimits, secure: bool, secure_ok: bool) -> Result<(), Errno> {
     if !l.supports_discard() || (secure && !secure_ok) {
         return Err(Errno::EOPNOTSUPP);
     }
-    // A soft limit of 0 (`discard_max_bytes` written 0) leaves discard advertised but
-    // unusable: EOPNOTSUPP (spec §4).
-    if l.max_discard_sectors == 0 {
-        return Err(Errno::EOPNOTSUPP);
-    }
+    Ok(())
+}
+
+/// The bios `blkdev_issue_discard` submits for `nr_sects` sectors from `sector`, as
+/// (first sector, sectors): at most 4 GiB − 512 each, and when the range goes on after
+/// a bio, the bio ends on the granularity (with the alignment) so the next one starts
+/// aligned. The queue then cuts each by `max_discard_sectors`.
+pub fn blkdev_discard_bios(l: &QueueLimits, mut sector: u64, mut nr_sects: u64) -> Vec<(u64, u64)> {
     let g = u64::from((l.discard_granularity >> SECTOR_SHIFT).max(1));
     let a = u64::from(l.discard_alignment >> SECTOR_SHIFT) % g;
-    let mut err = 0i32;
+    let mut out = Vec::new();
     while nr_sects > 0 {
         let mut req = nr_sects.min(MAX_BIO_SECTORS);
         if req < nr_sects {
@@ -81,29 +77,55 @@ pub fn blkdev_issue_discard(
                 req = end - back - sector;
             }
         }
-        let bio = set.alloc(BioOp::Discard { secure }, sector, req, EndIo::Owner);
+        out.push((sector, req));
+        sector += req;
+        nr_sects -= req;
+    }
+    out
+}
+
+/// `bio_batch_end_io` over the issued bios' final statuses, in completion order: the last
+/// error other than `EOPNOTSUPP` (discard is advisory) is the result, else success.
+pub fn discard_batch_result(statuses: impl IntoIterator<Item = i32>) -> Result<(), Errno> {
+    let eop = Errno::EOPNOTSUPP.ret() as i32;
+    let err = statuses.into_iter().filter(|&st| st != 0 && st != eop).last();
+    match err {
+        Some(e) => Err(Errno(-e)),
+        None => Ok(()),
+    }
+}
+
+/// `blkdev_issue_discard(bdev, sector, nr_sects, flags)` run to completion against a
+/// synchronous `driver`, which completes every piece it is handed (sector, sectors)
+/// with a status (0 or −errno): [`blkdev_discard_check`], then [`blkdev_discard_bios`]
+/// each cut by the queue, then [`discard_batch_result`]. The kernel's `BLKDISCARD`
+/// does the same through the disk's request queue, asynchronously.
+pub fn blkdev_issue_discard(
+    set: &mut BioSet,
+    l: &QueueLimits,
+    sector: u64,
+    nr_sects: u64,
+    secure: bool,
+    secure_ok: bool,
+    driver: &mut dyn FnMut(u64, u64) -> i32,
+) -> Result<(), Errno> {
+    blkdev_discard_check(l, secure, secure_ok)?;
+    let mut statuses = Vec::new();
+    for (s, n) in blkdev_discard_bios(l, sector, nr_sects) {
+        let bio = set.alloc(BioOp::Discard { secure }, s, n, EndIo::Owner);
         for piece in blk_queue_split_discard(set, l, bio) {
-            let (s, n) = set.get(piece).map_or((0, 0), |b| (b.sector, b.sectors()));
-            let status = driver(s, n);
+            let (ps, pn) = set.get(piece).map_or((0, 0), |b| (b.sector, b.sectors()));
+            let status = driver(ps, pn);
             // Request completion writes bi_error only for a failure.
             if status != 0 {
                 set.set_error(piece, status);
             }
             let _ = set.bio_endio(piece);
         }
-        // bio_batch_end_io: the bio's final status.
-        let st = set.get(bio).map_or(0, |b| b.bi_error);
-        if st != 0 && st != Errno::EOPNOTSUPP.ret() as i32 {
-            err = st;
-        }
+        statuses.push(set.get(bio).map_or(0, |b| b.bi_error));
         set.free(bio);
-        sector += req;
-        nr_sects -= req;
     }
-    if err != 0 {
-        return Err(Errno(-err));
-    }
-    Ok(())
+    discard_batch_result(statuses)
 }
 
 #[cfg(test)]
@@ -162,7 +184,8 @@ mod tests {
     }
 
     /// Completion status: EOPNOTSUPP from the device is ignored; another error is
-    /// returned; no discard support or a zero soft limit is EOPNOTSUPP up front.
+    /// returned; no discard support is EOPNOTSUPP up front; a zero soft limit sends the
+    /// whole range down in one piece (4.3's `blk_bio_discard_split` does not split).
     #[test]
     fn discard_errors() {
         let mut l = QueueLimits::discarding(512, 8);
@@ -177,7 +200,12 @@ mod tests {
         assert_eq!(r, Err(Errno::EIO));
         assert_eq!(blkdev_issue_discard(&mut set, &l, 0, 32, true, false, &mut |_, _| 0), Err(Errno::EOPNOTSUPP));
         l.discard_max_bytes_store(b"0").unwrap();
-        assert_eq!(blkdev_issue_discard(&mut set, &l, 0, 32, false, false, &mut |_, _| 0), Err(Errno::EOPNOTSUPP));
+        let mut seen = Vec::new();
+        let r = blkdev_issue_discard(&mut set, &l, 0, 32, false, false, &mut |s, n| {
+            seen.push((s, n));
+            0
+        });
+        assert_eq!((r, seen), (Ok(()), alloc::vec![(0, 32)]));
         let none = QueueLimits::discarding(0, 0);
         assert_eq!(blkdev_issue_discard(&mut set, &none, 0, 32, false, false, &mut |_, _| 0), Err(Errno::EOPNOTSUPP));
         assert_eq!(set.in_flight(), 0);

@@ -70,6 +70,9 @@ pub struct Gendisk {
     pub info: BlkInfo,
     /// The queue (its limits are what `/sys/block/<dev>/queue/` shows).
     pub queue: RequestQueue,
+    /// `QUEUE_FLAG_NONROT`: 4.3's virtio-blk leaves it clear (`rotational` reads 1);
+    /// writing `queue/rotational` flips it.
+    pub nonrot: bool,
     reqs: BTreeMap<ReqId, Request>,
     /// HAL tags of flushes in flight.
     flushes: BTreeMap<u64, ReqId>,
@@ -168,6 +171,7 @@ impl Gendisk {
             devt: crate::uapi::stat::makedev(VIRTBLK_MAJOR, index * VIRTBLK_MINORS),
             queue: RequestQueue::new(limits_from(&info), BioSet::new(rule)),
             info,
+            nonrot: false,
             reqs: BTreeMap::new(),
             flushes: BTreeMap::new(),
             next_req: 1,
@@ -296,6 +300,40 @@ impl Gendisk {
             None => false,
         });
         out
+    }
+
+    /// Whether every request in `ids` has finished (an id not known any more counts as
+    /// finished: its owner collected it, or it never existed).
+    pub fn all_finished(&self, ids: core::ops::Range<ReqId>) -> bool {
+        ids.into_iter().all(|id| self.reqs.get(&id).is_none_or(|r| r.done.is_some()))
+    }
+
+    /// Takes the finished requests whose ids are in `ids`, in completion order (what a
+    /// task collects once [`Gendisk::all_finished`] says its batch is done).
+    pub fn take_range(&mut self, ids: core::ops::Range<ReqId>) -> Vec<Request> {
+        let mut out = Vec::new();
+        let reqs = &mut self.reqs;
+        self.finished.retain(|id| {
+            if !ids.contains(id) {
+                return true;
+            }
+            if let Some(r) = reqs.remove(id) {
+                out.push(r);
+            }
+            false
+        });
+        out
+    }
+
+    /// Forgets every request of `owner` (a task that exited while it waited): what is
+    /// finished goes, what is in flight finishes unseen.
+    pub fn forget_owner(&mut self, owner: ReqOwner) {
+        let done: Vec<ReqId> = self.reqs.iter().filter(|(_, r)| r.owner == owner && r.done.is_some()).map(|(&id, _)| id).collect();
+        for id in done {
+            self.reqs.remove(&id);
+        }
+        let reqs = &self.reqs;
+        self.finished.retain(|id| reqs.contains_key(id));
     }
 
     /// Owners with finished requests waiting to be collected.

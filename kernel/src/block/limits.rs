@@ -89,6 +89,14 @@ impl QueueLimits {
     }
 }
 
+/// `queue_var_store`: a decimal `unsigned long` no larger than `UINT_MAX` (one trailing
+/// newline allowed), else `EINVAL`.
+pub fn queue_var_store(buf: &[u8]) -> Result<u64, Errno> {
+    let text = core::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
+    let t = text.strip_suffix('\n').unwrap_or(text);
+    parse_ulong(t).filter(|&v| v <= u64::from(u32::MAX)).ok_or(Errno::EINVAL)
+}
+
 /// `kstrtoul(page, 10, …)`: decimal digits with an optional leading `+`.
 fn parse_ulong(t: &str) -> Option<u64> {
     let d = t.strip_prefix('+').unwrap_or(t);

@@ -5,13 +5,16 @@
 //!
 //! Disks come from the HAL (`genhd.rs`, `blkdev.rs`).
 
+pub mod bdev;
 pub mod bio;
 pub mod blkdev;
 pub mod discard;
 pub mod genhd;
+pub mod ioctl;
 pub mod limits;
 pub mod queue;
 pub mod remaining;
+pub mod sysfs;
 
 /// The block core's sector: 512 bytes whatever the device's logical block size.
 pub const SECTOR_SHIFT: u32 = 9;

@@ -1,7 +1,8 @@
 //! `ioctl(2)` (`fs/ioctl.c` `do_vfs_ioctl`, then the file's own `unlocked_ioctl`).
 //!
 //! Generic requests: `FIOCLEX`, `FIONCLEX`, `FIONBIO`, and `FIONREAD` for regular files
-//! (`file_ioctl`) and pipes (`pipe_ioctl`). Then userfaultfd's. Anything else is `ENOTTY`,
+//! (`file_ioctl`) and pipes (`pipe_ioctl`). Then userfaultfd's, and a virtio disk's
+//! (`block/ioctl.rs`). Anything else is `ENOTTY`,
 //! as for a file without an `unlocked_ioctl` method. Not modelled: `FIOASYNC`,
 //! `FIOQSIZE`, `FIFREEZE`/`FITHAW`, `FIGETBSZ`, `FIBMAP`.
 
@@ -55,6 +56,11 @@ impl<H: Hal> Kernel<H> {
                 let n: usize = self.pipes.get(&p).map(|p| p.bufs.iter().map(|b| b.data.len() - b.offset).sum()).unwrap_or(0);
                 self.copy_to_user(pid, arg, &(n as i32).to_le_bytes())?;
                 Ok(0)
+            }
+            // block_ioctl → blkdev_ioctl for a virtio disk's node.
+            (Node::Ram(ino), _) if self.blkdev_of(ino).and_then(|r| self.virtblk_of(r)).is_some() => {
+                let disk = self.blkdev_of(ino).and_then(|r| self.virtblk_of(r)).unwrap_or(0);
+                self.blkdev_ioctl(pid, fid, disk, cmd, arg)
             }
             (Node::Ram(ino), FIONREAD) => match self.vfs.ram.get(ino).map(|i| &i.data) {
                 Some(InodeData::Reg(d)) => {

@@ -1,8 +1,8 @@
 //! procfs: `/proc/<pid>/status` and `/proc/<pid>/maps` in 4.3's exact text (the latter in
 //! `task_mmu.rs`), `/proc/<pid>/comm`, `/proc/self`,
 //! `/proc/version` and the `/proc/sys` tree; and the few debugfs entries k43 has
-//! (`/sys/kernel/debug/provoke-crash/DIRECT`, lkdtm's), which are synthetic nodes of the
-//! same kind.
+//! (`/sys/kernel/debug/provoke-crash/DIRECT`, lkdtm's) and `/sys/block`'s disk files
+//! (`block/sysfs.rs`), which are synthetic nodes of the same kind.
 
 use super::{Node, MAY_WRITE};
 use crate::hal::Hal;
@@ -58,12 +58,20 @@ pub enum ProcNode {
     ProvokeCrash,
     /// `/sys/kernel/debug/provoke-crash/DIRECT`: writing a crash type runs it now.
     ProvokeCrashDirect,
+    /// `/sys/block` (sysfs; mounted once a disk is probed).
+    SysBlock,
+    /// `/sys/block/<dev>`: the HAL's disk number.
+    SysBlockDisk(u32),
+    /// `/sys/block/<dev>/queue`.
+    SysBlockQueue(u32),
+    /// A file of either directory (`block/sysfs.rs`).
+    SysBlockAttr(u32, crate::block::sysfs::BlkAttr),
 }
 
 impl ProcNode {
     /// Whether this entry is a directory.
     pub fn is_dir(self) -> bool {
-        matches!(self, ProcNode::Root | ProcNode::NetDir | ProcNode::PidDir(_) | ProcNode::SysDir(..) | ProcNode::DebugRoot | ProcNode::ProvokeCrash)
+        matches!(self, ProcNode::Root | ProcNode::NetDir | ProcNode::PidDir(_) | ProcNode::SysDir(..) | ProcNode::DebugRoot | ProcNode::ProvokeCrash | ProcNode::SysBlock | ProcNode::SysBlockDisk(_) | ProcNode::SysBlockQueue(_))
     }
 
     /// procfs permission: `generic_permission` on the entry's mode. `/proc/sys` files use
@@ -152,6 +160,7 @@ impl<H: Hal> Kernel<H> {
                 "DIRECT" => ProcNode::ProvokeCrashDirect,
                 _ => return Err(Errno::ENOENT),
             },
+            ProcNode::SysBlock | ProcNode::SysBlockDisk(_) | ProcNode::SysBlockQueue(_) => self.sysfs_block_lookup(dir, name)?,
             _ => return Err(Errno::ENOTDIR),
         };
         Ok(Node::Proc(node))
@@ -184,6 +193,15 @@ impl<H: Hal> Kernel<H> {
             ProcNode::DebugRoot => (S_IFDIR | 0o700, 0, 0),
             ProcNode::ProvokeCrash => (S_IFDIR | 0o755, 0, 0),
             ProcNode::ProvokeCrashDirect => (S_IFREG | 0o644, 0, 0),
+            ProcNode::SysBlock => (S_IFDIR | 0o755, 0, 0),
+            ProcNode::SysBlockDisk(d) | ProcNode::SysBlockQueue(d) => {
+                self.blk.disks.iter().find(|g| g.disk == d)?;
+                (S_IFDIR | 0o755, 0, 0)
+            }
+            ProcNode::SysBlockAttr(d, a) => {
+                self.blk.disks.iter().find(|g| g.disk == d)?;
+                (S_IFREG | a.mode(), 0, 0)
+            }
         })
     }
 
@@ -208,6 +226,7 @@ impl<H: Hal> Kernel<H> {
             ProcNode::Slabinfo => Ok(alloc::format!("{}\n{}\n", crate::mm::slab::SLABINFO_HEADER, self.files.slabinfo()).into_bytes()),
             ProcNode::SysFile(k) => self.vfs.sysctl.read(k as usize).ok_or(Errno::ENOENT),
             ProcNode::ProvokeCrashDirect => Ok(crate::kernel::lkdtm::available_types()),
+            ProcNode::SysBlockAttr(d, a) => Ok(a.show(self.blk.disks.iter().find(|g| g.disk == d).ok_or(Errno::ENODEV)?).into_bytes()),
             _ => Err(Errno::EISDIR),
         }
     }
@@ -231,6 +250,7 @@ impl<H: Hal> Kernel<H> {
                 t.comm = String::from_utf8_lossy(&line[..line.len().min(15)]).into_owned();
                 Ok(data.len())
             }
+            ProcNode::SysBlockAttr(d, a) => a.store(self.blk.by_hal(d).ok_or(Errno::ENODEV)?, data),
             _ => Err(Errno::EINVAL),
         }
     }

@@ -1,4 +1,5 @@
-//! read, write, lseek (`fs/read_write.c`) over ramfs files, pipes and procfs.
+//! read, write, lseek (`fs/read_write.c`) over ramfs files, pipes, procfs and raw disks
+//! (pmem here; virtio disks in `block/bdev.rs`).
 
 use super::pipe::PipeStep;
 use super::proc::ProcNode;
@@ -59,6 +60,10 @@ impl<H: Hal> Kernel<H> {
             }
             Node::Ram(ino) if self.blkdev_of(ino).is_some() => {
                 let rdev = self.blkdev_of(ino).unwrap_or(0);
+                // A virtio disk goes through its request queue (and may park the task).
+                if let Some(disk) = self.virtblk_of(rdev) {
+                    return self.blkdev_read(pid, fid, disk, buf, count);
+                }
                 self.iomem.disk_read(&self.hal, rdev, f.pos, count)?
             }
             Node::Ram(ino) => {
@@ -129,6 +134,9 @@ impl<H: Hal> Kernel<H> {
             }
             Node::Ram(ino) if self.blkdev_of(ino).is_some() => {
                 let rdev = self.blkdev_of(ino).unwrap_or(0);
+                if let Some(disk) = self.virtblk_of(rdev) {
+                    return self.blkdev_write(pid, fid, disk, buf, count);
+                }
                 let data = self.read_user(pid, buf, count.min(1 << 20))?;
                 let n = self.iomem.disk_write(&self.hal, rdev, f.pos, &data)?;
                 self.files.update(&fid, |fm| fm.pos += n as u64);
@@ -206,7 +214,7 @@ impl<H: Hal> Kernel<H> {
                 InodeData::Reg(d) => d.len() as i64,
                 // block_llseek → fixed_size_llseek: the disk's size bounds the position.
                 InodeData::Blk { rdev } => {
-                    let size = self.iomem.disk(*rdev).ok_or(Errno::ENXIO)?.capacity() as i64;
+                    let size = self.blkdev_size(*rdev)? as i64;
                     let new = match whence {
                         SEEK_SET => Some(off),
                         SEEK_CUR if off == 0 => return Ok(f.pos as i64),

@@ -12,6 +12,8 @@ use crate::uapi::Errno;
 
 /// `st_dev` of procfs (the second anonymous device after the ramfs root).
 pub const PROC_DEV: u64 = 0x0000_0004;
+/// `st_dev` of sysfs (k43's numbering).
+pub const SYSFS_DEV: u64 = 0x0000_0011;
 /// `st_dev` of debugfs.
 pub const DEBUGFS_DEV: u64 = 0x0000_0007;
 /// `st_dev` of pipefs.
@@ -49,6 +51,10 @@ fn proc_ino(p: ProcNode) -> u64 {
         ProcNode::DebugRoot => 1,
         ProcNode::ProvokeCrash => 2,
         ProcNode::ProvokeCrashDirect => 3,
+        ProcNode::SysBlock => 0xc000_0000,
+        ProcNode::SysBlockDisk(d) => 0xc000_0000 + ((d as u64 + 1) << 8),
+        ProcNode::SysBlockQueue(d) => 0xc000_0000 + ((d as u64 + 1) << 8) + 1,
+        ProcNode::SysBlockAttr(d, a) => 0xc000_0000 + ((d as u64 + 1) << 8) + 2 + a as u64,
     }
 }
 
@@ -84,8 +90,14 @@ impl<H: Hal> Kernel<H> {
             Node::Proc(p) => {
                 let (mode, uid, gid) = self.proc_attr(p).ok_or(Errno::ENOENT)?;
                 let t = split_ns(boot_real);
-                let dev = if matches!(p, ProcNode::DebugRoot | ProcNode::ProvokeCrash | ProcNode::ProvokeCrashDirect) { DEBUGFS_DEV } else { PROC_DEV };
-                Kstat { dev, ino: proc_ino(p), mode, nlink: if p.is_dir() { 2 } else { 1 }, uid, gid, rdev: 0, size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t }
+                let dev = match p {
+                    ProcNode::DebugRoot | ProcNode::ProvokeCrash | ProcNode::ProvokeCrashDirect => DEBUGFS_DEV,
+                    ProcNode::SysBlock | ProcNode::SysBlockDisk(_) | ProcNode::SysBlockQueue(_) | ProcNode::SysBlockAttr(..) => SYSFS_DEV,
+                    _ => PROC_DEV,
+                };
+                // kernfs gives every sysfs attribute a page-sized st_size.
+                let (size, blksize) = if let ProcNode::SysBlockAttr(..) = p { (4096, 4096) } else { (0, 1024) };
+                Kstat { dev, ino: proc_ino(p), mode, nlink: if p.is_dir() { 2 } else { 1 }, uid, gid, rdev: 0, size, blksize, blocks: 0, atime: t, mtime: t, ctime: t }
             }
             Node::Pipe(id) => {
                 let p = self.pipes.get(&id).ok_or(Errno::EBADF)?;

@@ -80,6 +80,16 @@ pub enum StructKind {
     UffdMsg,
     /// `struct pollfd[nfds]` (`fd`, `events` in; `revents` out).
     PollFd,
+    /// `uint64_t range[2]` of `BLKDISCARD`/`BLKSECDISCARD` ({start, length} in bytes),
+    /// printed `[0, 4096]` as strace does.
+    BlkRange,
+    /// A `u64` a block ioctl stores (`BLKGETSIZE64`, `BLKGETSIZE`), printed `[16777216]`.
+    BlkU64,
+    /// An `int`/`unsigned int` a block ioctl stores (`BLKSSZGET`, `BLKPBSZGET`,
+    /// `BLKROGET`, `BLKDISCARDZEROES`), printed `[512]`.
+    BlkU32,
+    /// An `unsigned short` a block ioctl stores (`BLKROTATIONAL`), printed `[1]`.
+    BlkU16,
     /// `struct msghdr` with its name, iovecs and control buffer: read by `sendmsg`
     /// (`Dir::In`); read and written by `recvmsg` (`Dir::Out`: printed at exit).
     MsgHdr,

@@ -209,6 +209,15 @@ pub static IOCTL_CMDS: EnumSet = EnumSet {
         ("UFFDIO_WAKE", crate::uapi::userfaultfd::UFFDIO_WAKE as u64),
         ("UFFDIO_COPY", crate::uapi::userfaultfd::UFFDIO_COPY as u64),
         ("UFFDIO_ZEROPAGE", crate::uapi::userfaultfd::UFFDIO_ZEROPAGE as u64),
+        ("BLKROGET", crate::block::ioctl::BLKROGET as u64),
+        ("BLKGETSIZE", crate::block::ioctl::BLKGETSIZE as u64),
+        ("BLKSSZGET", crate::block::ioctl::BLKSSZGET as u64),
+        ("BLKDISCARD", crate::block::ioctl::BLKDISCARD as u64),
+        ("BLKPBSZGET", crate::block::ioctl::BLKPBSZGET as u64),
+        ("BLKDISCARDZEROES", crate::block::ioctl::BLKDISCARDZEROES as u64),
+        ("BLKSECDISCARD", crate::block::ioctl::BLKSECDISCARD as u64),
+        ("BLKROTATIONAL", crate::block::ioctl::BLKROTATIONAL as u64),
+        ("BLKGETSIZE64", crate::block::ioctl::BLKGETSIZE64 as u64),
     ],
 };
 
