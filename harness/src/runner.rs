@@ -751,6 +751,7 @@ impl<F: PlatformFactory> Runner<F> {
                     let len = match kind {
                         _ if ptrace_sk.is_some() => strace::struct_size(ptrace_sk.unwrap_or(StructKind::Word), aarch64, 0),
                         ArgKind::OutBuf { len_arg } => (regs[len_arg] as usize).min(ARENA_SIZE as usize / 2),
+                        ArgKind::Struct(StructKind::Dirent64, _) => (regs[2] as u32 as usize).min(ARENA_SIZE as usize / 2),
                         ArgKind::Struct(sk, _) => strace::struct_size(sk, aarch64, cap_words),
                         ArgKind::FdPair => 8,
                         ArgKind::WaitStatus => 4,
@@ -1058,6 +1059,24 @@ impl<F: PlatformFactory> Runner<F> {
                         };
                         if norm(&have) != norm(&want_text) {
                             return Err(format!("{}: {name}.{f} is {have}, expected {want_text}\n  actual: {}", desc.name, last()));
+                        }
+                    }
+                }
+                OutPat::Dirents { entries, more } => {
+                    if ret < 0 {
+                        continue;
+                    }
+                    let bytes = k.peek_user(pid, at, ret as usize).unwrap_or_default();
+                    let got = strace::dirents(&bytes);
+                    if got.len() < entries.len() || (!more && got.len() != entries.len()) {
+                        return Err(format!("{}: {name} holds {} entries, expected {}{}\n  actual: {}", desc.name, got.len(), if *more { "at least " } else { "" }, entries.len(), last()));
+                    }
+                    for (j, (want, have)) in entries.iter().zip(got.iter()).enumerate() {
+                        for (f, want_text) in want.iter().filter(|(_, v)| v != "...") {
+                            let h = have.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone()).unwrap_or_default();
+                            if norm(&h) != norm(want_text) {
+                                return Err(format!("{}: {name}[{j}].{f} is {h}, expected {want_text}\n  actual: {}", desc.name, last()));
+                            }
                         }
                     }
                 }

@@ -273,6 +273,9 @@ pub fn struct_size(kind: StructKind, aarch64: bool, cap_words: usize) -> usize {
         StructKind::BlkU64 => 8,
         StructKind::BlkU32 => 4,
         StructKind::BlkU16 => 2,
+        // Variable: the call's count says how large the buffer is.
+        StructKind::Dirent64 => 0,
+        StructKind::Statfs => kernel::fs::statfs::STATFS_SIZE,
     }
 }
 
@@ -377,8 +380,64 @@ pub fn decode_struct(kind: StructKind, b: &[u8], aarch64: bool) -> (Vec<Field>, 
         }
         StructKind::Word => (alloc::vec![("word", format!("{:#x}", le64(b, 0)))], None),
         StructKind::SockFprog => (alloc::vec![("len", format!("{}", u16::from_le_bytes([b[0], b[1]]))), ("filter", ptr(le64(b, 8)))], None),
+        StructKind::Statfs => (statfs_fields(b), None),
         _ => (io_layout(kind).iter().map(|f| (f.name, io_field_text(f, b))).collect(), None),
     }
+}
+
+/// A `struct statfs` as strace prints it: `{f_type=RAMFS_MAGIC, f_bsize=4096, …,
+/// f_fsid={val=[0, 0]}, f_namelen=255, f_frsize=4096, f_flags=ST_VALID}`.
+pub fn statfs_fields(b: &[u8]) -> Vec<Field> {
+    use kernel::fs::statfs::{Kstatfs, FS_MAGIC_NAMES, ST_NAMES};
+    let st = Kstatfs::from_bytes(b);
+    let f_type = FS_MAGIC_NAMES.iter().find(|(_, v)| *v == st.f_type).map(|(n, _)| String::from(*n)).unwrap_or_else(|| hex(st.f_type));
+    alloc::vec![
+        ("f_type", f_type),
+        ("f_bsize", format!("{}", st.f_bsize)),
+        ("f_blocks", format!("{}", st.f_blocks)),
+        ("f_bfree", format!("{}", st.f_bfree)),
+        ("f_bavail", format!("{}", st.f_bavail)),
+        ("f_files", format!("{}", st.f_files)),
+        ("f_ffree", format!("{}", st.f_ffree)),
+        ("f_fsid", format!("{{val=[{}, {}]}}", st.f_fsid[0] as i32, st.f_fsid[1] as i32)),
+        ("f_namelen", format!("{}", st.f_namelen)),
+        ("f_frsize", format!("{}", st.f_frsize)),
+        ("f_flags", bit_names(ST_NAMES.iter().copied(), st.f_flags)),
+    ]
+}
+
+/// The `struct linux_dirent64` records in `b` (what `getdents64` returned), each as
+/// `d_ino`, `d_off`, `d_reclen`, `d_type`, `d_name`.
+pub fn dirents(b: &[u8]) -> Vec<Vec<Field>> {
+    use kernel::fs::readdir::{DIRENT64_NAME_OFF, DT_NAMES};
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off + DIRENT64_NAME_OFF <= b.len() {
+        let e = &b[off..];
+        let reclen = u16::from_le_bytes([e[16], e[17]]) as usize;
+        if reclen < DIRENT64_NAME_OFF || off + reclen > b.len() {
+            break;
+        }
+        let name_area = &e[DIRENT64_NAME_OFF..reclen];
+        let name = &name_area[..name_area.iter().position(|&c| c == 0).unwrap_or(name_area.len())];
+        let d_type = DT_NAMES.iter().find(|(_, v)| *v == e[18] as u64).map(|(n, _)| String::from(*n)).unwrap_or_else(|| format!("{:#x} /* DT_??? */", e[18]));
+        out.push(alloc::vec![
+            ("d_ino", format!("{}", le64(e, 0))),
+            ("d_off", format!("{}", le64(e, 8) as i64)),
+            ("d_reclen", format!("{reclen}")),
+            ("d_type", d_type),
+            ("d_name", quote(name, None)),
+        ]);
+        off += reclen;
+    }
+    out
+}
+
+/// `getdents64`'s buffer as strace -v prints it: `[{d_ino=1, d_off=1, d_reclen=24,
+/// d_type=DT_DIR, d_name="."}, …]`.
+pub fn dirents_text(b: &[u8]) -> String {
+    let items: Vec<String> = dirents(b).iter().map(|f| struct_text(f, None)).collect();
+    format!("[{}]", items.join(", "))
 }
 
 /// How a field of an in/out structure prints.

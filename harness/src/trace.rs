@@ -139,6 +139,13 @@ pub fn format_arg(sysno: Sysno, i: usize, args: &[u64; 6], ret: Option<i64>, sav
             if a == 0 || (dir == Dir::Out && failed) {
                 return strace::ptr(a);
             }
+            if sk == StructKind::Dirent64 {
+                let n = (ret.unwrap_or(0).max(0) as u64).min(args[2] as u32 as u64) as usize;
+                return match peek.peek(a, n) {
+                    Some(b) => strace::dirents_text(&b),
+                    None => strace::ptr(a),
+                };
+            }
             if sk == StructKind::SockFprog {
                 // strace decodes seccomp's third argument only for SECCOMP_SET_MODE_FILTER.
                 return if sysno == Sysno::Seccomp && args[0] as u32 != 1 { strace::ptr(a) } else { strace::fprog(a, peek) };

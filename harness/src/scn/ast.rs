@@ -226,6 +226,14 @@ pub enum OutPat {
     Wait(String),
     /// A written socket address, compared with how the tracer prints it.
     Text(String),
+    /// `getdents64`'s records, each as fields; `more`: a trailing `...` leaves the rest
+    /// unchecked.
+    Dirents {
+        /// The records given, in order.
+        entries: Vec<Vec<(String, String)>>,
+        /// A trailing `...`.
+        more: bool,
+    },
 }
 
 /// What a call must return.

@@ -893,6 +893,25 @@ fn arg(c: &mut Cursor<'_>, sysno: Sysno, i: usize, cap_version: Option<u32>) -> 
             }
         }
         ArgKind::OutBuf { .. } => ArgVal::Out(OutPat::Bytes(quoted(c)?)),
+        ArgKind::Struct(StructKind::Dirent64, _) => {
+            c.expect("[")?;
+            let (mut entries, mut more) = (Vec::new(), false);
+            if !c.eat("]") {
+                loop {
+                    if c.eat("...") {
+                        more = true;
+                        c.expect("]")?;
+                        break;
+                    }
+                    entries.push(out_struct(c, StructKind::Dirent64, None)?);
+                    if c.eat("]") {
+                        break;
+                    }
+                    c.expect(",")?;
+                }
+            }
+            ArgVal::Out(OutPat::Dirents { entries, more })
+        }
         ArgKind::Struct(sk, Dir::Out) => ArgVal::Out(OutPat::Struct(out_struct(c, sk, cap_version)?)),
         ArgKind::FdPair => {
             c.expect("[")?;
@@ -1079,6 +1098,8 @@ fn out_fields(sk: StructKind) -> &'static [&'static str] {
         StructKind::SockFprog => &["len", "filter"],
         StructKind::UserRegs => &kernel::uapi::ptrace::USER_REGS_NAMES,
         StructKind::Word => &["word"],
+        StructKind::Dirent64 => &["d_ino", "d_off", "d_reclen", "d_type", "d_name"],
+        StructKind::Statfs => &["f_type", "f_bsize", "f_blocks", "f_bfree", "f_bavail", "f_files", "f_ffree", "f_fsid", "f_namelen", "f_frsize", "f_flags"],
         _ => &[],
     }
 }

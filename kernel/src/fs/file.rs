@@ -146,6 +146,7 @@ impl<H: Hal> Kernel<H> {
             return;
         }
         let Some(f) = self.files.remove(&file) else { return };
+        self.vfs.dir_cursors.remove(&file);
         match f.node {
             Node::Pipe(p) => self.pipe_put(p, f.flags),
             Node::Userfaultfd(c) => self.uffd_release(c),

@@ -8,16 +8,24 @@ pub mod file;
 pub mod ioctl;
 pub mod ioplan;
 pub mod jbd2;
+pub mod link;
 pub mod namei;
+pub mod namespace;
 pub mod open;
 pub mod pipe;
 pub mod poll;
 pub mod proc;
 pub mod ramfs;
 pub mod read_write;
+pub mod readdir;
+pub mod rename;
 pub mod stat;
+pub mod statfs;
+pub mod symlink;
+pub mod sync;
 pub mod sysctl;
 pub mod task_mmu;
+pub mod truncate;
 pub mod userfaultfd;
 pub mod xattr;
 
@@ -87,6 +95,8 @@ pub enum InodeData {
     /// A block device special file (`init_special_inode`): `i_rdev`, as `makedev` encodes
     /// it; opening it reaches the disk registered under that number (`def_blk_fops`).
     Blk { rdev: u64 },
+    /// A symbolic link's target (`ramfs_symlink` → `page_symlink`: the text without NUL).
+    Symlink(Vec<u8>),
 }
 
 /// The mounted filesystems.
@@ -97,4 +107,9 @@ pub struct Vfs {
     /// /sys/kernel/debug (mountpoint inode → the mounted root).
     pub mounts: alloc::collections::BTreeMap<Ino, ProcNode>,
     pub sysctl: sysctl::Sysctl,
+    /// The mount table as `/proc/mounts` shows it, and what `umount2` and `mount` consult
+    /// (`fs/namespace.c`).
+    pub mount_table: namespace::MountTable,
+    /// `dcache_readdir` cursors of open directories: where the next `getdents64` goes on.
+    pub dir_cursors: BTreeMap<file::FileId, readdir::DirCursor>,
 }

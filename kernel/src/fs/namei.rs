@@ -58,7 +58,12 @@ pub struct Parent {
     pub last: Vec<u8>,
     /// The path ended in `/`.
     pub trailing_slash: bool,
+    /// Symbolic links followed so far (`nd->total_link_count`).
+    pub links: u32,
 }
+
+/// `MAXSYMLINKS`: links one lookup may follow before `ELOOP`.
+pub const MAXSYMLINKS: u32 = 40;
 
 fn is_dir_node<H: Hal>(k: &Kernel<H>, n: Node) -> bool {
     match n {
@@ -135,48 +140,107 @@ impl<H: Hal> Kernel<H> {
         self.node_permission(cred, dir, MAY_EXEC)
     }
 
-    /// Walks every component but the last (`path_parentat`).
+    /// Walks every component but the last (`path_parentat`), following symbolic links
+    /// met on the way.
     pub fn path_parent(&self, pid: Pid, dirfd: i32, path: &[u8]) -> Result<Parent, Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
+        let start = if path[0] == b'/' { Node::Ram(ROOT_INO) } else { self.dirfd_start(pid, dirfd)? };
+        self.parent_walk(pid, start, path, 0)
+    }
+
+    /// `link_path_walk` from `start` (a relative path's directory), `links` links already
+    /// followed by this lookup.
+    pub(crate) fn parent_walk(&self, pid: Pid, start: Node, path: &[u8], mut links: u32) -> Result<Parent, Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
         let cred = &self.task(pid).ok_or(Errno::ESRCH)?.cred;
-        let mut dir = if path[0] == b'/' { Node::Ram(ROOT_INO) } else { self.dirfd_start(pid, dirfd)? };
+        let mut dir = if path[0] == b'/' { Node::Ram(ROOT_INO) } else { start };
         let trailing_slash = path.len() > 1 && path.ends_with(b"/");
         let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
         if comps.iter().any(|c| c.len() > NAME_MAX) {
             return Err(Errno::ENAMETOOLONG);
         }
         let Some((last, init)) = comps.split_last() else {
-            return Ok(Parent { dir, last: Vec::new(), trailing_slash: false });
+            return Ok(Parent { dir, last: Vec::new(), trailing_slash: false, links });
         };
         for c in init {
             self.check_search(cred, dir)?;
-            dir = self.walk_one(pid, dir, c)?;
+            let next = self.walk_one(pid, dir, c)?;
+            dir = self.follow_link(pid, dir, next, &mut links)?;
         }
         self.check_search(cred, dir)?;
-        Ok(Parent { dir, last: last.to_vec(), trailing_slash })
+        Ok(Parent { dir, last: last.to_vec(), trailing_slash, links })
     }
 
-    /// Resolves a whole path to a node (`filename_lookup`). A trailing slash demands a
-    /// directory.
-    pub fn path_lookup(&self, pid: Pid, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
-        let p = self.path_parent(pid, dirfd, path)?;
+    /// The target of a symbolic link node, `None` for anything else.
+    pub fn symlink_target(&self, node: Node) -> Option<&[u8]> {
+        match node {
+            Node::Ram(ino) => match &self.vfs.ram.get(ino)?.data {
+                InodeData::Symlink(t) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether `node` is a symbolic link.
+    pub fn node_is_symlink(&self, node: Node) -> bool {
+        self.symlink_target(node).is_some()
+    }
+
+    /// `pick_link` + `trailing_symlink`: when `node` (found in `dir`) is a symbolic link,
+    /// what it resolves to, the link's own last component followed too; `ELOOP` past
+    /// `MAXSYMLINKS` links in the whole lookup.
+    pub(crate) fn follow_link(&self, pid: Pid, dir: Node, node: Node, links: &mut u32) -> Result<Node, Errno> {
+        let Some(target) = self.symlink_target(node) else { return Ok(node) };
+        if *links >= MAXSYMLINKS {
+            return Err(Errno::ELOOP);
+        }
+        *links += 1;
+        let target = target.to_vec();
+        let p = self.parent_walk(pid, dir, &target, *links)?;
+        *links = p.links;
+        self.last_component(pid, &p, true, links)
+    }
+
+    /// Looks a walked path's last component up, following a symbolic link there when
+    /// `follow` (a trailing slash always follows).
+    pub(crate) fn last_component(&self, pid: Pid, p: &Parent, follow: bool, links: &mut u32) -> Result<Node, Errno> {
         if p.last.is_empty() {
             return Ok(p.dir);
         }
-        let node = self.walk_one(pid, p.dir, &p.last)?;
+        let mut node = self.walk_one(pid, p.dir, &p.last)?;
+        if follow || p.trailing_slash {
+            node = self.follow_link(pid, p.dir, node, links)?;
+        }
         if p.trailing_slash && !is_dir_node(self, node) {
             return Err(Errno::ENOTDIR);
         }
         Ok(node)
     }
 
+    /// Resolves a whole path to a node (`filename_lookup` with `LOOKUP_FOLLOW`). A
+    /// trailing slash demands a directory.
+    pub fn path_lookup(&self, pid: Pid, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
+        self.path_lookup_follow(pid, dirfd, path, true)
+    }
+
+    /// `filename_lookup`, following a symbolic link in the last component or not.
+    pub fn path_lookup_follow(&self, pid: Pid, dirfd: i32, path: &[u8], follow: bool) -> Result<Node, Errno> {
+        let p = self.path_parent(pid, dirfd, path)?;
+        let mut links = p.links;
+        self.last_component(pid, &p, follow, &mut links)
+    }
+
     /// The node an `*at` call names: with `AT_EMPTY_PATH` and an empty path, `dirfd`
     /// itself (the cwd for `AT_FDCWD`, an `O_PATH` descriptor included); else the path.
+    /// `AT_SYMLINK_NOFOLLOW` leaves a symbolic link in the last component unfollowed.
     pub fn at_empty_path_lookup(&self, pid: Pid, dirfd: i32, path: &[u8], flags: u32) -> Result<Node, Errno> {
         if !path.is_empty() || flags & crate::uapi::fcntl::AT_EMPTY_PATH == 0 {
-            return self.path_lookup(pid, dirfd, path);
+            return self.path_lookup_follow(pid, dirfd, path, flags & crate::uapi::fcntl::AT_SYMLINK_NOFOLLOW == 0);
         }
         if dirfd == AT_FDCWD {
             return self.dirfd_start(pid, dirfd);

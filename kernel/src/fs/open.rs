@@ -21,22 +21,22 @@ pub fn owner_or_capable(cred: &Cred, uid: u32) -> bool {
 }
 
 impl<H: Hal> Kernel<H> {
-    fn cred_of(&self, pid: Pid) -> Result<Cred, Errno> {
+    pub(crate) fn cred_of(&self, pid: Pid) -> Result<Cred, Errno> {
         Ok(self.task(pid).ok_or(Errno::ESRCH)?.cred.clone())
     }
 
-    fn umask_of(&self, pid: Pid) -> u32 {
+    pub(crate) fn umask_of(&self, pid: Pid) -> u32 {
         self.task(pid).and_then(|t| self.fs_structs.get(&t.fs)).map(|f| f.umask).unwrap_or(0o022)
     }
 
-    fn now_real(&self) -> u64 {
+    pub(crate) fn now_real(&self) -> u64 {
         self.hal.now_ns().saturating_add(self.hal.realtime_offset_ns())
     }
 
     /// The ramfs directory of a walk's parent, with write+search permission checked
     /// (`may_create`/`may_delete` preamble). procfs refuses creation with `ENOENT`
     /// semantics Linux gives for a missing entry in a read-only dir: `EACCES`.
-    fn writable_parent(&self, cred: &Cred, p: &Parent) -> Result<super::Ino, Errno> {
+    pub(crate) fn writable_parent(&self, cred: &Cred, p: &Parent) -> Result<super::Ino, Errno> {
         match p.dir {
             Node::Ram(dir) => {
                 let d = self.vfs.ram.get(dir).ok_or(Errno::ENOENT)?;
@@ -67,22 +67,43 @@ impl<H: Hal> Kernel<H> {
             flags &= O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
         }
         let acc = flags & O_ACCMODE;
-        let parent = self.path_parent(pid, dirfd, &path)?;
-        // do_last: with O_CREAT, a last component that is `/`, `.` or `..` is opened as
-        // the directory it names (EISDIR below), and a trailing slash is EISDIR before any
-        // lookup, whether or not the name exists.
-        if flags & O_CREAT != 0 {
-            if matches!(parent.last.as_slice(), b"" | b"." | b"..") {
-                if !parent.last.is_empty() {
-                    self.path_lookup_from(pid, &parent)?;
+        let mut parent = self.path_parent(pid, dirfd, &path)?;
+        // O_CREAT|O_EXCL never follows a symbolic link in the last component; O_NOFOLLOW
+        // makes one there ELOOP (unless O_PATH opens the link itself).
+        let follow = flags & O_NOFOLLOW == 0 && flags & (O_CREAT | O_EXCL) != (O_CREAT | O_EXCL);
+        let existing = loop {
+            // do_last: with O_CREAT, a last component that is `/`, `.` or `..` is opened as
+            // the directory it names (EISDIR below), and a trailing slash is EISDIR before
+            // any lookup, whether or not the name exists.
+            if flags & O_CREAT != 0 {
+                if matches!(parent.last.as_slice(), b"" | b"." | b"..") {
+                    if !parent.last.is_empty() {
+                        self.path_lookup_from(pid, &parent)?;
+                    }
+                    return Err(Errno::EISDIR.into());
                 }
-                return Err(Errno::EISDIR.into());
+                if parent.trailing_slash {
+                    return Err(Errno::EISDIR.into());
+                }
             }
-            if parent.trailing_slash {
-                return Err(Errno::EISDIR.into());
+            let existing = if parent.last.is_empty() { Ok(parent.dir) } else { self.path_lookup_from(pid, &parent) };
+            let Ok(node) = existing else { break existing };
+            let Some(target) = self.symlink_target(node) else { break existing };
+            if flags & (O_CREAT | O_EXCL) == (O_CREAT | O_EXCL) {
+                return Err(Errno::EEXIST.into());
             }
-        }
-        let existing = if parent.last.is_empty() { Ok(parent.dir) } else { self.path_lookup_from(pid, &parent) };
+            if !follow && !parent.trailing_slash {
+                if flags & O_PATH == 0 {
+                    return Err(Errno::ELOOP.into());
+                }
+                break existing;
+            }
+            if parent.links >= super::namei::MAXSYMLINKS {
+                return Err(Errno::ELOOP.into());
+            }
+            let target = target.to_vec();
+            parent = self.parent_walk(pid, parent.dir, &target, parent.links + 1)?;
+        };
         let node = match existing {
             Ok(node) => {
                 if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
@@ -156,7 +177,7 @@ impl<H: Hal> Kernel<H> {
     }
 
     /// The group a new inode in `dir` gets: the directory's group if it is setgid.
-    fn new_inode_gid(&self, cred: &Cred, dir: super::Ino) -> u32 {
+    pub(crate) fn new_inode_gid(&self, cred: &Cred, dir: super::Ino) -> u32 {
         match self.vfs.ram.get(dir) {
             Some(d) if d.mode & S_ISGID != 0 => d.gid,
             _ => cred.fsgid,

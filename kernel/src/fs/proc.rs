@@ -31,6 +31,8 @@ pub enum ProcNode {
     Maps(Pid),
     /// `/proc/version`.
     Version,
+    /// `/proc/mounts` and `/proc/<pid>/mounts` (one mount namespace).
+    Mounts,
     /// `/proc/iomem`: the physical memory map (`kernel/resource.c`).
     Iomem,
     /// `/proc/slabinfo`: the kernel's slab caches (`mm/slab_common.c`).
@@ -99,6 +101,7 @@ impl<H: Hal> Kernel<H> {
                 "." => ProcNode::Root,
                 "self" => ProcNode::PidDir(self.task(pid).ok_or(Errno::ESRCH)?.tgid),
                 "version" => ProcNode::Version,
+                "mounts" => ProcNode::Mounts,
                 "iomem" => ProcNode::Iomem,
                 "slabinfo" => ProcNode::Slabinfo,
                 "net" => ProcNode::NetDir,
@@ -127,6 +130,7 @@ impl<H: Hal> Kernel<H> {
                 "status" => ProcNode::Status(p),
                 "comm" => ProcNode::Comm(p),
                 "maps" => ProcNode::Maps(p),
+                "mounts" => ProcNode::Mounts,
                 _ => return Err(Errno::ENOENT),
             },
             ProcNode::SysDir(k, depth) => {
@@ -183,7 +187,7 @@ impl<H: Hal> Kernel<H> {
                 let (u, g) = task_owner(p)?;
                 (S_IFREG | 0o644, u, g)
             }
-            ProcNode::Version | ProcNode::Iomem => (S_IFREG | 0o444, 0, 0),
+            ProcNode::Version | ProcNode::Iomem | ProcNode::Mounts => (S_IFREG | 0o444, 0, 0),
             // proc_create("slabinfo", S_IRUSR, …): root only.
             ProcNode::Slabinfo => (S_IFREG | 0o400, 0, 0),
             ProcNode::NetDir => (S_IFDIR | 0o555, 0, 0),
@@ -218,6 +222,7 @@ impl<H: Hal> Kernel<H> {
             ProcNode::Version => Ok(alloc::format!("Linux version {UTS_RELEASE} (k43@k43) (rustc) {UTS_VERSION}\n").into_bytes()),
             // 4.3 shows the real addresses to every reader.
             ProcNode::Iomem => Ok(self.iomem.iomem_text().into_bytes()),
+            ProcNode::Mounts => Ok(self.proc_mounts_text().into_bytes()),
             ProcNode::NetDev => Ok(self.net.proc_net_dev().into_bytes()),
             ProcNode::NetSnmp => Ok(crate::net::snmp::snmp_seq_show(&self.net.mib, self.ipv4_forwarding(), 64).into_bytes()),
             ProcNode::NetSnmp6 => Ok(crate::net::snmp::snmp6_seq_show(&self.net.mib).into_bytes()),

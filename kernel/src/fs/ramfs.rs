@@ -18,12 +18,16 @@ pub const BLOCK: u64 = 512;
 pub struct Ramfs {
     pub inodes: BTreeMap<Ino, Inode>,
     next_ino: Ino,
+    /// When each name was linked into its directory: `d_alloc` and `d_move` put a dentry
+    /// at the head of its parent's `d_subdirs`, so `dcache_readdir` lists the newest first.
+    link_seq: BTreeMap<(Ino, Vec<u8>), u64>,
+    next_seq: u64,
 }
 
 impl Ramfs {
     /// A filesystem holding only `/` (mode 0755, owned by root).
     pub fn new(now: u64) -> Ramfs {
-        let mut fs = Ramfs { inodes: BTreeMap::new(), next_ino: ROOT_INO };
+        let mut fs = Ramfs { inodes: BTreeMap::new(), next_ino: ROOT_INO, link_seq: BTreeMap::new(), next_seq: 1 };
         fs.alloc(S_IFDIR | 0o755, 0, 0, InodeData::Dir { entries: BTreeMap::new(), parent: ROOT_INO }, now);
         fs
     }
@@ -55,7 +59,7 @@ impl Ramfs {
                 b".." => Some(*parent),
                 _ => entries.get(name).copied(),
             },
-            InodeData::Reg(_) | InodeData::Blk { .. } => None,
+            InodeData::Reg(_) | InodeData::Blk { .. } | InodeData::Symlink(_) => None,
         }
     }
 
@@ -65,10 +69,12 @@ impl Ramfs {
         if let Some(InodeData::Dir { parent, .. }) = self.get_mut(ino).map(|i| &mut i.data) {
             *parent = dir;
         }
-        if let Some(d) = self.get_mut(dir) {
+        if let Some(d) = self.inodes.get_mut(&dir) {
             if let InodeData::Dir { entries, .. } = &mut d.data {
                 entries.insert(name.to_vec(), ino);
             }
+            self.link_seq.insert((dir, name.to_vec()), self.next_seq);
+            self.next_seq += 1;
             if is_dir {
                 d.nlink += 1;
             }
@@ -82,10 +88,11 @@ impl Ramfs {
     pub fn unlink(&mut self, dir: Ino, name: &[u8], now: u64) {
         let Some(ino) = self.lookup(dir, name) else { return };
         let is_dir = self.get(ino).is_some_and(|i| i.mode & S_IFMT == S_IFDIR);
-        if let Some(d) = self.get_mut(dir) {
+        if let Some(d) = self.inodes.get_mut(&dir) {
             if let InodeData::Dir { entries, .. } = &mut d.data {
                 entries.remove(name);
             }
+            self.link_seq.remove(&(dir, name.to_vec()));
             if is_dir {
                 d.nlink -= 1;
             }
@@ -94,6 +101,29 @@ impl Ramfs {
         }
         if let Some(i) = self.get_mut(ino) {
             i.nlink = if is_dir { 0 } else { i.nlink.saturating_sub(1) };
+            i.ctime = now;
+        }
+    }
+
+    /// Moves the entry `old_name` of `old_dir` to `new_name` in `new_dir` (which has no
+    /// such entry): `d_move` puts it at the head of its new parent's list; a directory
+    /// takes its ".." link along.
+    pub fn move_entry(&mut self, old_dir: Ino, old_name: &[u8], new_dir: Ino, new_name: &[u8], now: u64) {
+        let Some(ino) = self.lookup(old_dir, old_name) else { return };
+        let is_dir = self.get(ino).is_some_and(|i| i.mode & S_IFMT == S_IFDIR);
+        if let Some(d) = self.get_mut(old_dir) {
+            if let InodeData::Dir { entries, .. } = &mut d.data {
+                entries.remove(old_name);
+            }
+            if is_dir {
+                d.nlink -= 1;
+            }
+            d.mtime = now;
+            d.ctime = now;
+        }
+        self.link_seq.remove(&(old_dir, old_name.to_vec()));
+        self.link(new_dir, new_name, ino, now);
+        if let Some(i) = self.get_mut(ino) {
             i.ctime = now;
         }
     }
@@ -138,6 +168,23 @@ impl Ramfs {
     /// Creates a block device node `name` in `dir` (what devtmpfs does for a new disk).
     pub fn create_blkdev(&mut self, dir: Ino, name: &[u8], mode: u32, uid: u32, gid: u32, rdev: u64, now: u64) -> Ino {
         let ino = self.alloc(crate::uapi::stat::S_IFBLK | (mode & 0o7777), uid, gid, InodeData::Blk { rdev }, now);
+        self.link(dir, name, ino, now);
+        ino
+    }
+
+    /// The entries of `dir` in `d_subdirs` order (newest link first), each with the
+    /// sequence number that orders it.
+    pub fn children(&self, dir: Ino) -> Vec<(u64, Vec<u8>, Ino)> {
+        let Some(InodeData::Dir { entries, .. }) = self.get(dir).map(|i| &i.data) else { return Vec::new() };
+        let mut v: Vec<(u64, Vec<u8>, Ino)> = entries.iter().map(|(n, &i)| (self.link_seq.get(&(dir, n.clone())).copied().unwrap_or(0), n.clone(), i)).collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v
+    }
+
+    /// Creates a symbolic link `name` in `dir` pointing at `target` (`ramfs_symlink`:
+    /// mode `S_IFLNK|0777`).
+    pub fn create_symlink(&mut self, dir: Ino, name: &[u8], target: &[u8], uid: u32, gid: u32, now: u64) -> Ino {
+        let ino = self.alloc(crate::uapi::stat::S_IFLNK | 0o777, uid, gid, InodeData::Symlink(target.to_vec()), now);
         self.link(dir, name, ino, now);
         ino
     }

@@ -212,6 +212,7 @@ impl<H: Hal> Kernel<H> {
             Node::Userfaultfd(_) => return Ok(f.pos as i64),
             Node::Ram(ino) => match &self.vfs.ram.get(ino).ok_or(Errno::EBADF)?.data {
                 InodeData::Reg(d) => d.len() as i64,
+                InodeData::Symlink(t) => t.len() as i64,
                 // block_llseek → fixed_size_llseek: the disk's size bounds the position.
                 InodeData::Blk { rdev } => {
                     let size = self.blkdev_size(*rdev)? as i64;
@@ -257,6 +258,11 @@ impl<H: Hal> Kernel<H> {
             _ => return Err(Errno::EINVAL.into()),
         };
         let new = new.filter(|&n| n >= 0).ok_or(Errno::EINVAL)?;
+        if let Node::Ram(ino) = f.node {
+            if new as u64 != f.pos {
+                self.dcache_dir_lseek(fid, ino, new as u64);
+            }
+        }
         self.files.update(&fid, |fm| {
             fm.pos = new as u64;
             if new == 0 {

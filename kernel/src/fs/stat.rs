@@ -42,6 +42,7 @@ fn proc_ino(p: ProcNode) -> u64 {
         ProcNode::NetSnmp6 => 0xf000_0007,
         ProcNode::NetNetstat => 0xf000_0008,
         ProcNode::NetArp => 0xf000_0009,
+        ProcNode::Mounts => 0xf000_000a,
         ProcNode::PidDir(pid) => (pid as u64) << 8,
         ProcNode::Status(pid) => ((pid as u64) << 8) | 1,
         ProcNode::Comm(pid) => ((pid as u64) << 8) | 2,
@@ -70,6 +71,7 @@ impl<H: Hal> Kernel<H> {
                     // The special inode's own size: the disk's is on the bdev inode.
                     InodeData::Dir { .. } => (0, 0),
                     InodeData::Blk { rdev } => (0, *rdev),
+                    InodeData::Symlink(t) => (t.len() as i64, 0),
                 };
                 Kstat {
                     dev: super::ramfs::RAMFS_DEV,

@@ -153,7 +153,7 @@ impl<H: Hal> Kernel<H> {
             uaccess_nowait: false,
             net,
             iomem,
-            vfs: Vfs { ram, mounts, sysctl: Sysctl::default() },
+            vfs: Vfs { ram, mounts, sysctl: Sysctl::default(), mount_table: crate::fs::namespace::MountTable::boot(proc_mountpoint, debug_mountpoint), dir_cursors: BTreeMap::new() },
             blk: Default::default(),
             log: LogBuf::default(),
             binfmts: BTreeSet::new(),

@@ -93,6 +93,11 @@ pub enum StructKind {
     /// `struct msghdr` with its name, iovecs and control buffer: read by `sendmsg`
     /// (`Dir::In`); read and written by `recvmsg` (`Dir::Out`: printed at exit).
     MsgHdr,
+    /// `struct linux_dirent64[]` filled by `getdents64` (the buffer's size is argument
+    /// 2; the return value says how much was filled).
+    Dirent64,
+    /// `struct statfs`.
+    Statfs,
 }
 
 /// The type of one syscall argument.

@@ -370,6 +370,25 @@ pub static CLOCK_IDS: EnumSet = EnumSet {
     ],
 };
 
+/// `renameat2` flags.
+pub static RENAME_FLAGS: FlagSet = FlagSet {
+    name: "rename_flags",
+    flags: &[("RENAME_NOREPLACE", 1), ("RENAME_EXCHANGE", 2), ("RENAME_WHITEOUT", 4)],
+    accmode: None,
+    signal_low_byte: false,
+};
+
+/// `mount` flags (`MS_MGC_VAL` printed first when the magic is there).
+pub static MOUNT_FLAGS: FlagSet = FlagSet { name: "mount_flags", flags: crate::fs::namespace::MS_NAMES, accmode: None, signal_low_byte: false };
+
+/// `umount2` flags.
+pub static UMOUNT_FLAGS: FlagSet = FlagSet {
+    name: "umount_flags",
+    flags: &[("MNT_FORCE", 1), ("MNT_DETACH", 2), ("MNT_EXPIRE", 4), ("UMOUNT_NOFOLLOW", 8)],
+    accmode: None,
+    signal_low_byte: false,
+};
+
 macro_rules! syscalls {
     ($( $variant:ident = $name:literal, x86 $x:expr, arm $r:expr, [$($arg:expr),* $(,)?], $ret:ident $(, order $ord:expr)? ;)*) => {
         /// Every syscall k43 implements, by name; the index into [`TABLE`].
@@ -475,6 +494,26 @@ syscalls! {
     Getsockopt = "getsockopt", x86 Some(55), arm Some(209), [a!("sockfd", Fd), a!("level", Int), a!("optname", Int), a!("optval", Ptr), a!("optlen", Ptr)], Int;
     Sendmsg = "sendmsg", x86 Some(46), arm Some(211), [a!("sockfd", Fd), a!("msg", Struct(StructKind::MsgHdr, Dir::In)), a!("flags", Flags(&MSG_FLAGS))], Int;
     Recvmsg = "recvmsg", x86 Some(47), arm Some(212), [a!("sockfd", Fd), a!("msg", Struct(StructKind::MsgHdr, Dir::Out)), a!("flags", Flags(&MSG_FLAGS))], Int;
+    Getdents64 = "getdents64", x86 Some(217), arm Some(61), [a!("fd", Fd), a!("dirp", Struct(StructKind::Dirent64, Dir::Out)), a!("count", UInt)], Int;
+    Rename = "rename", x86 Some(82), arm None, [a!("oldpath", Path), a!("newpath", Path)], Int;
+    Renameat = "renameat", x86 Some(264), arm Some(38), [a!("olddirfd", DirFd), a!("oldpath", Path), a!("newdirfd", DirFd), a!("newpath", Path)], Int;
+    Renameat2 = "renameat2", x86 Some(316), arm Some(276), [a!("olddirfd", DirFd), a!("oldpath", Path), a!("newdirfd", DirFd), a!("newpath", Path), a!("flags", Flags(&RENAME_FLAGS))], Int;
+    Link = "link", x86 Some(86), arm None, [a!("oldpath", Path), a!("newpath", Path)], Int;
+    Linkat = "linkat", x86 Some(265), arm Some(37), [a!("olddirfd", DirFd), a!("oldpath", Path), a!("newdirfd", DirFd), a!("newpath", Path), a!("flags", Flags(&AT_FLAGS))], Int;
+    Symlink = "symlink", x86 Some(88), arm None, [a!("target", Path), a!("linkpath", Path)], Int;
+    Symlinkat = "symlinkat", x86 Some(266), arm Some(36), [a!("target", Path), a!("newdirfd", DirFd), a!("linkpath", Path)], Int;
+    Readlink = "readlink", x86 Some(89), arm None, [a!("pathname", Path), a!("buf", OutBuf { len_arg: 2 }), a!("bufsiz", UInt)], Int;
+    Readlinkat = "readlinkat", x86 Some(267), arm Some(78), [a!("dirfd", DirFd), a!("pathname", Path), a!("buf", OutBuf { len_arg: 3 }), a!("bufsiz", UInt)], Int;
+    Truncate = "truncate", x86 Some(76), arm Some(45), [a!("path", Path), a!("length", Off)], Int;
+    Ftruncate = "ftruncate", x86 Some(77), arm Some(46), [a!("fd", Fd), a!("length", Off)], Int;
+    Fsync = "fsync", x86 Some(74), arm Some(82), [a!("fd", Fd)], Int;
+    Fdatasync = "fdatasync", x86 Some(75), arm Some(83), [a!("fd", Fd)], Int;
+    Sync = "sync", x86 Some(162), arm Some(81), [], Int;
+    Syncfs = "syncfs", x86 Some(306), arm Some(267), [a!("fd", Fd)], Int;
+    Statfs = "statfs", x86 Some(137), arm Some(43), [a!("path", Path), a!("buf", Struct(StructKind::Statfs, Dir::Out))], Int;
+    Fstatfs = "fstatfs", x86 Some(138), arm Some(44), [a!("fd", Fd), a!("buf", Struct(StructKind::Statfs, Dir::Out))], Int;
+    Mount = "mount", x86 Some(165), arm Some(40), [a!("source", Str), a!("target", Path), a!("filesystemtype", Str), a!("mountflags", Flags(&MOUNT_FLAGS)), a!("data", Str)], Int;
+    Umount2 = "umount2", x86 Some(166), arm Some(39), [a!("target", Path), a!("flags", Flags(&UMOUNT_FLAGS))], Int;
 }
 
 impl Sysno {
