@@ -108,6 +108,14 @@ pub struct SimDisk {
     pub discard_granularity: u32,
     /// The largest read or write it takes, in sectors.
     pub max_hw_sectors: u32,
+    /// A crash point: after this many writes and flushes have completed, the disk stops
+    /// (nothing more completes), as power failing at that moment would leave it. The
+    /// test then calls [`SimDisk::crash`].
+    pub stop_after_writes: Option<u64>,
+    /// Writes and flushes completed so far (the crash points passed).
+    pub writes_completed: u64,
+    /// Flushes and FUA writes completed so far (the ordering points passed).
+    pub barriers_completed: u64,
 }
 
 impl SimDisk {
@@ -130,6 +138,9 @@ impl SimDisk {
             max_discard_sectors: DEFAULT_MAX_DISCARD_SECTORS,
             discard_granularity: 4096,
             max_hw_sectors: 256,
+            stop_after_writes: None,
+            writes_completed: 0,
+            barriers_completed: 0,
         }
     }
 
@@ -174,22 +185,39 @@ impl SimDisk {
         ticket
     }
 
-    /// When the next request finishes.
+    /// When the next request finishes (never, once stopped at a crash point).
     pub fn next_deadline(&self) -> Option<u64> {
+        if self.stopped() {
+            return None;
+        }
         self.pending.keys().next().map(|&(t, _)| t)
     }
 
     /// Carries out and returns every request due by `now_ns`, in completion order.
     pub fn complete_due(&mut self, now_ns: u64) -> Vec<Completion> {
         let mut out = Vec::new();
-        while let Some(e) = self.pending.first_entry() {
+        while !self.stopped() {
+            let Some(e) = self.pending.first_entry() else { break };
             if e.key().0 > now_ns {
                 break;
             }
             let (ticket, op) = e.remove();
+            let write = !matches!(op, DiskOp::Read { .. });
+            let barrier = matches!(op, DiskOp::Flush | DiskOp::Write { fua: true, .. });
             out.push(self.execute(ticket, op));
+            if write {
+                self.writes_completed += 1;
+            }
+            if barrier {
+                self.barriers_completed += 1;
+            }
         }
         out
+    }
+
+    /// Whether the disk reached its crash point and completes nothing more.
+    pub fn stopped(&self) -> bool {
+        self.stop_after_writes.is_some_and(|n| self.writes_completed >= n)
     }
 
     fn in_range(&self, sector: u64, sectors: u64) -> bool {

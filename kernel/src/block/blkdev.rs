@@ -110,12 +110,7 @@ impl<H: Hal> Kernel<H> {
                     }
                 }
                 ReqOwner::Task(pid) => self.wake_task(pid),
-                // Nothing reads through a cache yet: drop what finished.
-                ReqOwner::Cache => {
-                    if let Some(gd) = self.blk.by_hal(disk) {
-                        gd.take_finished(ReqOwner::Cache);
-                    }
-                }
+                ReqOwner::Cache => self.bcache_end_io(disk),
             }
         }
     }

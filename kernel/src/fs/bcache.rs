@@ -54,6 +54,11 @@ impl BufferCache {
         self.read_pending.contains(&blk)
     }
 
+    /// The error of the last failed read of `blk`, if any.
+    pub fn read_error(&self, blk: u64) -> Option<i32> {
+        self.read_errors.get(&blk).copied()
+    }
+
     /// Takes the error of the last failed read of `blk`, if any.
     pub fn take_read_error(&mut self, blk: u64) -> Option<i32> {
         self.read_errors.remove(&blk)

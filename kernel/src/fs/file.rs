@@ -151,6 +151,7 @@ impl<H: Hal> Kernel<H> {
             Node::Pipe(p) => self.pipe_put(p, f.flags),
             Node::Userfaultfd(c) => self.uffd_release(c),
             Node::Ram(ino) => self.maybe_evict(ino),
+            Node::Ext4(m, i) => self.ext_iput(m, i),
             Node::Proc(_) => {}
             Node::Socket(s) => self.sock_release(s),
         }

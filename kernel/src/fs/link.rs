@@ -60,6 +60,20 @@ impl<H: Hal> Kernel<H> {
         if mount_id(source) != mount_id(np.dir) {
             return Err(Errno::EXDEV.into());
         }
+        if let (Node::Ext4(m, ino), Node::Ext4(_, dir)) = (source, np.dir) {
+            // vfs_link: may_create, no directories, no unlinked inode; ext4_link checks
+            // the link limit (EMLINK).
+            self.ext_may_create(&cred, (m, dir))?;
+            let st = self.ext_stat((m, ino))?;
+            if u32::from(st.mode) & crate::uapi::stat::S_IFMT == crate::uapi::stat::S_IFDIR {
+                return Err(Errno::EPERM.into());
+            }
+            if st.nlink == 0 {
+                return Err(Errno::ENOENT.into());
+            }
+            self.ext_link(pid, (m, ino), dir, &np.last)?;
+            return Ok(0);
+        }
         let (Node::Ram(ino), Node::Ram(dir)) = (source, np.dir) else {
             // procfs/debugfs: may_create's permission check, then no ->link.
             if matches!(np.dir, Node::Proc(super::proc::ProcNode::SysDir(..))) {

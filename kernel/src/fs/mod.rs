@@ -4,6 +4,7 @@
 pub mod bcache;
 pub mod buffer;
 pub mod ext4;
+pub mod extfs;
 pub mod file;
 pub mod ioctl;
 pub mod ioplan;
@@ -51,6 +52,8 @@ pub enum Node {
     Userfaultfd(crate::fs::userfaultfd::UffdId),
     /// A socket (`sockfs` inode): k43's are UDP.
     Socket(crate::net::socket::SockId),
+    /// An inode of a mounted ext3 filesystem: (mount, inode number).
+    Ext4(crate::fs::extfs::MntId, u32),
 }
 
 /// Permission bits `inode_permission` is asked for.

@@ -69,6 +69,7 @@ fn is_dir_node<H: Hal>(k: &Kernel<H>, n: Node) -> bool {
     match n {
         Node::Ram(ino) => k.vfs.ram.get(ino).is_some_and(|i| matches!(i.data, InodeData::Dir { .. })),
         Node::Proc(p) => p.is_dir(),
+        Node::Ext4(m, i) => k.ext_stat((m, i)).is_ok_and(|st| u32::from(st.mode) & S_IFMT == S_IFDIR),
         Node::Pipe(_) | Node::Userfaultfd(_) | Node::Socket(_) => false,
     }
 }
@@ -102,6 +103,10 @@ impl<H: Hal> Kernel<H> {
                 let (mode, uid, gid) = self.proc_attr(p).ok_or(Errno::ENOENT)?;
                 p.permission(cred, mode, uid, gid, mask)
             }
+            Node::Ext4(m, i) => {
+                let st = self.ext_stat((m, i))?;
+                generic_permission(cred, u32::from(st.mode), st.uid, st.gid, mask)
+            }
             Node::Pipe(_) | Node::Userfaultfd(_) | Node::Socket(_) => Ok(()),
         }
     }
@@ -119,10 +124,28 @@ impl<H: Hal> Kernel<H> {
                 // follow_managed: stepping onto a mountpoint lands on the root of what is
                 // mounted there, so `/proc` itself is procfs's directory (for stat, for a
                 // dirfd, and as the parent of `/proc/x` in create and unlink).
+                if ino != found {
+                    if let Some(m) = self.ext.on_mountpoint(found) {
+                        let (m, i) = Self::ext_root(m);
+                        return Ok(Node::Ext4(m, i));
+                    }
+                }
                 match self.vfs.mounts.get(&found) {
                     Some(&root) if ino != found => Ok(Node::Proc(root)),
                     _ => Ok(Node::Ram(found)),
                 }
+            }
+            // The root of an ext mount: `..` leaves it for the mountpoint's parent.
+            Node::Ext4(m, i) if name == b".." && (m, i) == Self::ext_root(m) => {
+                let mp = self.ext.mounts.get(&m).map_or(ROOT_INO, |x| x.mountpoint);
+                Ok(Node::Ram(self.vfs.ram.lookup(mp, b"..").unwrap_or(ROOT_INO)))
+            }
+            Node::Ext4(m, i) => {
+                let found = match name {
+                    b"." => i,
+                    _ => self.ext_lookup((m, i), name)?,
+                };
+                Ok(Node::Ext4(m, found))
             }
             Node::Proc(root) if name == b".." && self.vfs.mounts.values().any(|&r| r == root) => {
                 let mp = self.vfs.mounts.iter().find(|(_, &r)| r == root).map(|(&i, _)| i).unwrap_or(ROOT_INO);
@@ -175,32 +198,39 @@ impl<H: Hal> Kernel<H> {
         Ok(Parent { dir, last: last.to_vec(), trailing_slash, links })
     }
 
-    /// The target of a symbolic link node, `None` for anything else.
-    pub fn symlink_target(&self, node: Node) -> Option<&[u8]> {
+    /// The target of a symbolic link node, `None` for anything else. An ext3 link whose
+    /// blocks are not read yet gives `ERESTARTSYS` (the call re-runs after the read).
+    pub fn symlink_target(&self, node: Node) -> Result<Option<Vec<u8>>, Errno> {
         match node {
-            Node::Ram(ino) => match &self.vfs.ram.get(ino)?.data {
-                InodeData::Symlink(t) => Some(t),
+            Node::Ram(ino) => Ok(match self.vfs.ram.get(ino).map(|i| &i.data) {
+                Some(InodeData::Symlink(t)) => Some(t.clone()),
                 _ => None,
-            },
-            _ => None,
+            }),
+            Node::Ext4(m, i) => {
+                let st = self.ext_stat((m, i))?;
+                if u32::from(st.mode) & S_IFMT != crate::uapi::stat::S_IFLNK {
+                    return Ok(None);
+                }
+                self.ext_readlink((m, i)).map(Some)
+            }
+            _ => Ok(None),
         }
     }
 
     /// Whether `node` is a symbolic link.
     pub fn node_is_symlink(&self, node: Node) -> bool {
-        self.symlink_target(node).is_some()
+        self.symlink_target(node).is_ok_and(|t| t.is_some())
     }
 
     /// `pick_link` + `trailing_symlink`: when `node` (found in `dir`) is a symbolic link,
     /// what it resolves to, the link's own last component followed too; `ELOOP` past
     /// `MAXSYMLINKS` links in the whole lookup.
     pub(crate) fn follow_link(&self, pid: Pid, dir: Node, node: Node, links: &mut u32) -> Result<Node, Errno> {
-        let Some(target) = self.symlink_target(node) else { return Ok(node) };
+        let Some(target) = self.symlink_target(node)? else { return Ok(node) };
         if *links >= MAXSYMLINKS {
             return Err(Errno::ELOOP);
         }
         *links += 1;
-        let target = target.to_vec();
         let p = self.parent_walk(pid, dir, &target, *links)?;
         *links = p.links;
         self.last_component(pid, &p, true, links)

@@ -92,6 +92,8 @@ pub enum MountRoot {
     Ram(Ino),
     /// A synthetic filesystem's root (procfs, debugfs).
     Proc(ProcNode),
+    /// An ext3 filesystem mounted from a disk.
+    Ext(crate::fs::extfs::MntId),
 }
 
 /// One mount (`struct mount`).
@@ -139,6 +141,7 @@ fn root_of(node: Node) -> Option<MountRoot> {
         Node::Ram(_) => Some(MountRoot::Ram(super::ramfs::ROOT_INO)),
         Node::Proc(ProcNode::DebugRoot | ProcNode::ProvokeCrash | ProcNode::ProvokeCrashDirect) => Some(MountRoot::Proc(ProcNode::DebugRoot)),
         Node::Proc(_) => Some(MountRoot::Proc(ProcNode::Root)),
+        Node::Ext4(m, _) => Some(MountRoot::Ext(m)),
         _ => None,
     }
 }
@@ -182,6 +185,10 @@ impl<H: Hal> Kernel<H> {
                 if m.mnt_flags & bit != 0 {
                     opts.push_str(name);
                 }
+            }
+            // ext4_show_options: the data mode is always shown.
+            if let MountRoot::Ext(_) = m.root {
+                opts.push_str(",data=ordered");
             }
             // mangle(): space, tab, newline and backslash as octal escapes.
             let mangle = |b: &[u8]| {
@@ -250,6 +257,9 @@ impl<H: Hal> Kernel<H> {
         // do_new_mount.
         let Some(fstype) = fstype else { return Err(Errno::EINVAL.into()) };
         let fstype = String::from_utf8_lossy(&fstype).into_owned();
+        if fstype == "ext3" || fstype == "ext4" {
+            return self.ext_sys_mount(pid, &fstype, source, node, flags, mnt_flags);
+        }
         let root = self.mount_fs(pid, &fstype, source.as_deref(), flags, data.as_deref())?;
         // do_add_mount: the same filesystem again on its own root is EBUSY; k43 cannot
         // stack a mount on another one (a mountpoint's root is not a ramfs directory).
@@ -295,6 +305,24 @@ impl<H: Hal> Kernel<H> {
         let name = self.getname(pid, target)?;
         let node = self.path_lookup_follow(pid, crate::uapi::fcntl::AT_FDCWD, &name, flags & UMOUNT_NOFOLLOW == 0)?;
         // The path must be the root of a mount.
+        if let Node::Ext4(m, i) = node {
+            if (m, i) != Self::ext_root(m) {
+                return Err(Errno::EINVAL.into());
+            }
+            let Some(idx) = self.vfs.mount_table.mounts.iter().rposition(|x| x.root == MountRoot::Ext(m)) else { return Err(Errno::EINVAL.into()) };
+            if flags & MNT_EXPIRE != 0 {
+                return Err(Errno::EINVAL.into());
+            }
+            // The caller's own files were checked on the first run; the unmount then
+            // waits for its writes.
+            if self.restart_state(pid).is_none() && self.mount_busy(idx) {
+                return Err(Errno::EBUSY.into());
+            }
+            self.set_restart_state(pid, 1);
+            self.ext_umount(pid, m)?;
+            self.vfs.mount_table.mounts.remove(idx);
+            return Ok(0);
+        }
         let idx = match node {
             Node::Ram(super::ramfs::ROOT_INO) => 0,
             Node::Proc(p @ (ProcNode::Root | ProcNode::DebugRoot)) => {
@@ -330,6 +358,42 @@ impl<H: Hal> Kernel<H> {
         if let Some(mp) = m.mountpoint {
             self.vfs.mounts.remove(&mp);
         }
+        Ok(0)
+    }
+
+    /// `mount -t ext3|ext4 SOURCE TARGET`: `SOURCE` must name a virtio disk's node
+    /// (`ENOTBLK` for anything else, `ENXIO` without the disk), `TARGET` a ramfs
+    /// directory nothing is mounted on; then the filesystem is read and the mount
+    /// recorded. Re-run after each wait for the disk. Divergence: Linux checks the
+    /// mountpoint (`do_add_mount`) after reading the superblock; k43 checks it first, so
+    /// a bad mountpoint fails without touching the disk.
+    fn ext_sys_mount(&mut self, pid: Pid, fstype: &str, source: Option<Vec<u8>>, node: Node, flags: u64, mnt_flags: u32) -> SysResult {
+        let source = source.ok_or(Errno::EINVAL)?;
+        let resumed = self.restart_state(pid).is_some();
+        let target_ino = match node {
+            Node::Ram(ino) => ino,
+            // A re-run after the mount existed: the target now walks into it.
+            Node::Ext4(m, _) if resumed => self.ext.mounts.get(&m).map(|x| x.mountpoint).ok_or(Errno::EINVAL)?,
+            _ => return Err(Errno::EBUSY.into()),
+        };
+        if !resumed {
+            if !self.node_is_dir(node) {
+                return Err(Errno::ENOTDIR.into());
+            }
+            if target_ino == super::ramfs::ROOT_INO || self.vfs.mounts.contains_key(&target_ino) {
+                return Err(Errno::EBUSY.into());
+            }
+        }
+        // lookup_bdev: the source node, a block device, its disk.
+        let src = self.path_lookup(pid, crate::uapi::fcntl::AT_FDCWD, &source)?;
+        let Node::Ram(sino) = src else { return Err(Errno::ENOTBLK.into()) };
+        let rdev = self.blkdev_of(sino).ok_or(Errno::ENOTBLK)?;
+        let disk = self.virtblk_of(rdev).ok_or(Errno::ENXIO)?;
+        let ty = if fstype == "ext3" { crate::fs::ext4::MountType::Ext3 } else { crate::fs::ext4::MountType::Ext4 };
+        self.ext_mount(pid, ty, disk, target_ino, flags & MS_RDONLY != 0)?;
+        let Some(m) = self.ext.of_disk(disk) else { return Err(Errno::EIO.into()) };
+        let sb_flags = flags & (MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_RDONLY);
+        self.vfs.mount_table.mounts.push(Mount { devname: source, fstype: String::from(fstype), mountpoint: Some(target_ino), root: MountRoot::Ext(m), mnt_flags, sb_flags, expiry_mark: false });
         Ok(0)
     }
 

@@ -88,7 +88,7 @@ impl<H: Hal> Kernel<H> {
             }
             let existing = if parent.last.is_empty() { Ok(parent.dir) } else { self.path_lookup_from(pid, &parent) };
             let Ok(node) = existing else { break existing };
-            let Some(target) = self.symlink_target(node) else { break existing };
+            let Some(target) = self.symlink_target(node)? else { break existing };
             if flags & (O_CREAT | O_EXCL) == (O_CREAT | O_EXCL) {
                 return Err(Errno::EEXIST.into());
             }
@@ -110,6 +110,11 @@ impl<H: Hal> Kernel<H> {
                     return Err(Errno::EEXIST.into());
                 }
                 node
+            }
+            Err(Errno::ENOENT) if flags & O_CREAT != 0 && flags & O_PATH == 0 && matches!(parent.dir, Node::Ext4(..)) => {
+                let node = self.ext_open_create(pid, &cred, &parent, mode)?;
+                let f = self.alloc_file(node, flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC))?;
+                return Ok(self.fd_install_lowest(pid, f, flags & O_CLOEXEC != 0)? as i64);
             }
             Err(Errno::ENOENT) if flags & O_CREAT != 0 && flags & O_PATH == 0 => {
                 let dir = self.writable_parent(&cred, &parent)?;
@@ -157,6 +162,12 @@ impl<H: Hal> Kernel<H> {
                 }
             }
             if flags & O_TRUNC != 0 {
+                if let Node::Ext4(m, i) = node {
+                    if self.ext_stat((m, i))?.size != 0 {
+                        let now = self.ext_now();
+                        self.ext_setattr(pid, (m, i), crate::fs::ext4::file::SetAttr { size: Some(0), mtime: Some(now), ctime: Some(now), ..Default::default() })?;
+                    }
+                }
                 if let Node::Ram(ino) = node {
                     let now = self.now_real();
                     if let Some(i) = self.vfs.ram.get_mut(ino) {
@@ -282,6 +293,9 @@ impl<H: Hal> Kernel<H> {
             self.node_permission(&cred, p.dir, MAY_WRITE | MAY_EXEC)?;
             return Err(Errno::EPERM.into());
         }
+        if matches!(p.dir, Node::Ext4(..)) {
+            return self.ext_mkdirat(pid, &cred, &p, mode);
+        }
         let dir = self.writable_parent(&cred, &p)?;
         let mut m = mode & !self.umask_of(pid) & (S_IRWXUGO | S_ISVTX);
         let gid = self.new_inode_gid(&cred, dir);
@@ -311,6 +325,7 @@ impl<H: Hal> Kernel<H> {
         }
         let dir = match p.dir {
             Node::Ram(d) => d,
+            Node::Ext4(..) => return self.ext_unlinkat(pid, &cred, &p, rmdir),
             _ => {
                 // procfs: may_delete's checks, then no ->unlink/->rmdir: EPERM.
                 // /proc/sys directories refuse writes in their ->permission (EACCES).
@@ -362,7 +377,10 @@ impl<H: Hal> Kernel<H> {
 
     /// `chmod_common`: owner or CAP_FOWNER; the setgid bit is dropped when the caller is
     /// not in the file's group and lacks CAP_FSETID.
-    pub fn do_chmod(&mut self, cred: &Cred, node: Node, mode: u32) -> Result<(), Errno> {
+    pub fn do_chmod(&mut self, pid: Pid, cred: &Cred, node: Node, mode: u32) -> Result<(), Errno> {
+        if let Node::Ext4(m, i) = node {
+            return self.ext_chmod(pid, cred, (m, i), mode);
+        }
         let Node::Ram(ino) = node else { return Err(Errno::EPERM) };
         let now = self.now_real();
         let i = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
@@ -382,14 +400,17 @@ impl<H: Hal> Kernel<H> {
         let path = self.getname(pid, path)?;
         let node = self.path_lookup(pid, dirfd, &path)?;
         let cred = self.cred_of(pid)?;
-        self.do_chmod(&cred, node, mode)?;
+        self.do_chmod(pid, &cred, node, mode)?;
         Ok(0)
     }
 
     /// `chown_common` + `notify_change`: changing the owner needs CAP_CHOWN; changing the
     /// group needs ownership and membership of the new group, or CAP_CHOWN. On a non-dir the
     /// setuid bit, the setgid bit (when group-executable) and `security.capability` go.
-    pub fn do_chown(&mut self, cred: &Cred, node: Node, uid: u32, gid: u32) -> Result<(), Errno> {
+    pub fn do_chown(&mut self, pid: Pid, cred: &Cred, node: Node, uid: u32, gid: u32) -> Result<(), Errno> {
+        if let Node::Ext4(m, i) = node {
+            return self.ext_chown(pid, cred, (m, i), uid, gid);
+        }
         let Node::Ram(ino) = node else { return Err(Errno::EPERM) };
         let now = self.now_real();
         let i = self.vfs.ram.get_mut(ino).ok_or(Errno::ENOENT)?;
@@ -417,7 +438,7 @@ impl<H: Hal> Kernel<H> {
         let path = self.getname(pid, path)?;
         let node = self.at_empty_path_lookup(pid, dirfd, &path, flags)?;
         let cred = self.cred_of(pid)?;
-        self.do_chown(&cred, node, uid, gid)?;
+        self.do_chown(pid, &cred, node, uid, gid)?;
         Ok(0)
     }
 

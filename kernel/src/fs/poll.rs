@@ -90,7 +90,7 @@ impl<H: Hal> Kernel<H> {
             }
             Node::Userfaultfd(c) => self.uffd_poll(c, f.flags & O_NONBLOCK != 0),
             Node::Socket(s) => self.sock_poll(s),
-            Node::Ram(_) | Node::Proc(_) => (DEFAULT_POLLMASK, None),
+            Node::Ram(_) | Node::Proc(_) | Node::Ext4(..) => (DEFAULT_POLLMASK, None),
         }
     }
 

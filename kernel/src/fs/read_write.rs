@@ -22,6 +22,10 @@ pub const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// and this bound keeps a bad offset from asking the allocator for it).
 pub const RAMFS_MAX_FILE: u64 = 1 << 30;
 
+/// The most one `read`/`write` of an ext3 file moves (a short count, as read(2) and
+/// write(2) allow): one restartable operation holds its whole transfer in memory.
+const EXT_RW_CHUNK: usize = 1 << 20;
+
 impl<H: Hal> Kernel<H> {
     pub(crate) fn sys_read(&mut self, pid: Pid, fd: i32, buf: u64, count: usize) -> SysResult {
         let fid = self.fget(pid, fd)?;
@@ -76,6 +80,14 @@ impl<H: Hal> Kernel<H> {
                 let out = d[start..end].to_vec();
                 i.atime = now;
                 out
+            }
+            Node::Ext4(m, i) => {
+                let st = self.ext_stat((m, i))?;
+                if u32::from(st.mode) & crate::uapi::stat::S_IFMT == crate::uapi::stat::S_IFDIR {
+                    return Err(Errno::EISDIR.into());
+                }
+                // One call moves at most EXT_RW_CHUNK (a short read, which read(2) allows).
+                self.ext_read(pid, (m, i), f.pos, count.min(EXT_RW_CHUNK))?
             }
             Node::Proc(p) => {
                 if p.is_dir() {
@@ -150,6 +162,18 @@ impl<H: Hal> Kernel<H> {
                 let r = self.ramfs_write(pid, fid, &f, ino, &data);
                 self.filemap_refresh(ino);
                 r
+            }
+            Node::Ext4(m, i) => {
+                let st = self.ext_stat((m, i))?;
+                if u32::from(st.mode) & crate::uapi::stat::S_IFMT == crate::uapi::stat::S_IFDIR {
+                    return Err(Errno::EISDIR.into());
+                }
+                let data = self.read_user(pid, buf, count.min(EXT_RW_CHUNK))?;
+                let pos = if f.flags & O_APPEND != 0 { st.size } else { f.pos };
+                let cred = self.task(pid).ok_or(Errno::ESRCH)?.cred.clone();
+                let n = self.ext_write(pid, (m, i), pos, &data, !capable(&cred, CAP_FSETID))?;
+                self.files.update(&fid, |fm| fm.pos = pos + n as u64);
+                Ok(n as i64)
             }
             Node::Proc(ProcNode::ProvokeCrashDirect) => self.lkdtm_direct_entry(pid, buf, count),
             Node::Proc(p) => {
@@ -238,6 +262,19 @@ impl<H: Hal> Kernel<H> {
                     0
                 }
             },
+            Node::Ext4(m, i) => {
+                let st = self.ext_stat((m, i))?;
+                if u32::from(st.mode) & crate::uapi::stat::S_IFMT == crate::uapi::stat::S_IFDIR {
+                    // ext4_dir_llseek of a linear directory: generic_file_llseek_size
+                    // over positions, SEEK_SET and SEEK_CUR alone meaningful.
+                    if whence > SEEK_CUR {
+                        return Err(Errno::EINVAL.into());
+                    }
+                    0
+                } else {
+                    st.size as i64
+                }
+            }
             Node::Proc(_) => {
                 // seq_lseek: SEEK_SET and SEEK_CUR only.
                 if whence > SEEK_CUR {

@@ -66,6 +66,20 @@ pub fn dirent64_bytes(ino: u64, off: u64, d_type: u8, name: &[u8]) -> Vec<u8> {
     b
 }
 
+/// `ext4_filetype_table` (`get_dtype`): a directory entry's file type as `DT_*`.
+pub fn ext4_dtype(ft: u8) -> u8 {
+    match ft {
+        1 => DT_REG,
+        2 => DT_DIR,
+        3 => 2,
+        4 => 6,
+        5 => 1,
+        6 => 12,
+        7 => 10,
+        _ => DT_UNKNOWN,
+    }
+}
+
 /// `dt_type`: a mode's file type as a `DT_*` value.
 pub fn dt_type(mode: u32) -> u8 {
     ((mode >> 12) & 15) as u8
@@ -183,6 +197,23 @@ impl<H: Hal> Kernel<H> {
                     }
                 }
                 self.vfs.dir_cursors.insert(fid, DirCursor { pos, after });
+            }
+            Node::Ext4(m, i) => {
+                let st = self.ext_stat((m, i))?;
+                if u32::from(st.mode) & crate::uapi::stat::S_IFMT != crate::uapi::stat::S_IFDIR {
+                    return Err(Errno::ENOTDIR.into());
+                }
+                if st.nlink == 0 {
+                    return Err(Errno::ENOENT.into());
+                }
+                // ext4_readdir of a linear directory: on-disk order, `.` and `..`
+                // included, positions are (block << bits) + offset.
+                for e in self.ext_readdir((m, i), pos, 512)? {
+                    if !buf.emit(&e.name, pos, u64::from(e.ino), ext4_dtype(e.file_type)) {
+                        break;
+                    }
+                    pos = e.next_pos;
+                }
             }
             Node::Proc(p) if p.is_dir() => {
                 // proc_readdir-style: ".", "..", then the directory's entries in a fixed

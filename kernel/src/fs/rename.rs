@@ -35,6 +35,7 @@ pub fn mount_id(node: Node) -> u32 {
         Node::Pipe(_) => 3,
         Node::Socket(_) => 4,
         Node::Userfaultfd(_) => 5,
+        Node::Ext4(m, _) => 6 + m,
     }
 }
 
@@ -124,6 +125,9 @@ impl<H: Hal> Kernel<H> {
         }
         if last_is_special(&np) {
             return Err(if flags & RENAME_NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY }.into());
+        }
+        if let (Node::Ext4(m, odir), Node::Ext4(_, ndir)) = (op.dir, np.dir) {
+            return self.ext_sys_rename(pid, &cred, m, (odir, &op), (ndir, &np), flags);
         }
         let (Node::Ram(odir), Node::Ram(ndir)) = (op.dir, np.dir) else {
             // procfs and debugfs: the lookups, may_delete's permission check, then no

@@ -89,6 +89,26 @@ impl<H: Hal> Kernel<H> {
                     ctime: split_ns(i.ctime),
                 }
             }
+            Node::Ext4(m, i) => {
+                let st = self.ext_stat((m, i))?;
+                let dev = self.ext.mounts.get(&m).map_or(0, |x| x.devt);
+                let ts = |t: crate::fs::ext4::Time| (t.sec, i64::from(t.nsec));
+                Kstat {
+                    dev,
+                    ino: u64::from(st.ino),
+                    mode: u32::from(st.mode),
+                    nlink: u32::from(st.nlink),
+                    uid: st.uid,
+                    gid: st.gid,
+                    rdev: crate::uapi::stat::makedev(st.rdev.0, st.rdev.1),
+                    size: st.size as i64,
+                    blksize: st.blksize,
+                    blocks: st.blocks,
+                    atime: ts(st.atime),
+                    mtime: ts(st.mtime),
+                    ctime: ts(st.ctime),
+                }
+            }
             Node::Proc(p) => {
                 let (mode, uid, gid) = self.proc_attr(p).ok_or(Errno::ENOENT)?;
                 let t = split_ns(boot_real);

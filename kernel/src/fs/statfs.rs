@@ -126,6 +126,22 @@ impl<H: Hal> Kernel<H> {
             Node::Pipe(_) => Kstatfs::simple(PIPEFS_MAGIC),
             Node::Socket(_) => Kstatfs::simple(SOCKFS_MAGIC),
             Node::Userfaultfd(_) => Kstatfs::simple(ANON_INODE_FS_MAGIC),
+            Node::Ext4(m, _) => {
+                let e = self.ext_statfs(m)?;
+                Kstatfs {
+                    f_type: u64::from(e.f_type),
+                    f_bsize: u64::from(e.f_bsize),
+                    f_blocks: e.f_blocks,
+                    f_bfree: e.f_bfree,
+                    f_bavail: e.f_bavail,
+                    f_files: e.f_files,
+                    f_ffree: e.f_ffree,
+                    f_fsid: e.f_fsid,
+                    f_namelen: u64::from(e.f_namelen),
+                    f_frsize: u64::from(e.f_bsize),
+                    f_flags: 0,
+                }
+            }
         };
         if st.f_frsize == 0 {
             st.f_frsize = st.f_bsize;

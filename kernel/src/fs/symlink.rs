@@ -7,7 +7,6 @@ use crate::kernel::{Kernel, Pid};
 use crate::syscalls::dispatch::SysResult;
 use crate::uapi::fcntl::{AT_FDCWD, PATH_MAX};
 use crate::uapi::Errno;
-use alloc::vec::Vec;
 
 impl<H: Hal> Kernel<H> {
     pub(crate) fn sys_symlink(&mut self, pid: Pid, target: u64, linkpath: u64) -> SysResult {
@@ -22,6 +21,11 @@ impl<H: Hal> Kernel<H> {
         let to = self.getname(pid, linkpath)?;
         let cred = self.cred_of(pid)?;
         let np = self.filename_create(pid, newdfd, &to)?;
+        if let Node::Ext4(m, dir) = np.dir {
+            self.ext_may_create(&cred, (m, dir))?;
+            self.ext_create(pid, (m, dir), &np.last, crate::uapi::stat::S_IFLNK | 0o777, Some(&from))?;
+            return Ok(0);
+        }
         let Node::Ram(dir) = np.dir else {
             if matches!(np.dir, Node::Proc(super::proc::ProcNode::SysDir(..))) {
                 return Err(Errno::EACCES.into());
@@ -65,10 +69,9 @@ impl<H: Hal> Kernel<H> {
             let mut links = p.links;
             self.last_component(pid, &p, false, &mut links)?
         };
-        let Some(target) = self.symlink_target(node) else {
+        let Some(target) = self.symlink_target(node)? else {
             return Err(if empty { Errno::ENOENT } else { Errno::EINVAL }.into());
         };
-        let target: Vec<u8> = target.to_vec();
         if let Node::Ram(ino) = node {
             let now = self.now_real();
             if let Some(i) = self.vfs.ram.get_mut(ino) {

@@ -21,6 +21,17 @@ impl<H: Hal> Kernel<H> {
         let node = self.path_lookup(pid, crate::uapi::fcntl::AT_FDCWD, &name)?;
         let cred = self.cred_of(pid)?;
         // vfs_truncate: EISDIR for a directory, EINVAL for other non-regular files.
+        if let Node::Ext4(m, i) = node {
+            let st = self.ext_stat((m, i))?;
+            match u32::from(st.mode) & crate::uapi::stat::S_IFMT {
+                crate::uapi::stat::S_IFDIR => return Err(Errno::EISDIR.into()),
+                crate::uapi::stat::S_IFREG => {}
+                _ => return Err(Errno::EINVAL.into()),
+            }
+            super::namei::generic_permission(&cred, u32::from(st.mode), st.uid, st.gid, MAY_WRITE)?;
+            self.ext_do_truncate(pid, &cred, (m, i), length as u64)?;
+            return Ok(0);
+        }
         let Node::Ram(ino) = node else {
             if self.node_is_dir(node) {
                 return Err(Errno::EISDIR.into());
@@ -58,6 +69,15 @@ impl<H: Hal> Kernel<H> {
         // Not a regular file, or not open for writing: EINVAL. (Files from openat are
         // O_LARGEFILE on 64-bit, so the 2 GiB limit of `small` never applies.)
         let writable = f.writable();
+        if let Node::Ext4(m, i) = f.node {
+            let st = self.ext_stat((m, i))?;
+            if u32::from(st.mode) & crate::uapi::stat::S_IFMT != crate::uapi::stat::S_IFREG || !writable {
+                return Err(Errno::EINVAL.into());
+            }
+            let cred = self.cred_of(pid)?;
+            self.ext_do_truncate(pid, &cred, (m, i), length as u64)?;
+            return Ok(0);
+        }
         let ino = match f.node {
             Node::Ram(ino) if matches!(self.vfs.ram.get(ino).map(|i| &i.data), Some(InodeData::Reg(_))) => ino,
             _ => return Err(Errno::EINVAL.into()),
@@ -68,6 +88,35 @@ impl<H: Hal> Kernel<H> {
         let cred = self.cred_of(pid)?;
         self.do_truncate(&cred, ino, length as u64)?;
         Ok(0)
+    }
+
+    /// `do_truncate` on an ext3 file: set-id bits dropped unless `CAP_FSETID`, times
+    /// updated when the size changes (`ext4_setattr`; `EFBIG` past the block-mapped
+    /// limit comes from the filesystem).
+    fn ext_do_truncate(&mut self, pid: Pid, cred: &Cred, (m, i): (crate::fs::extfs::MntId, u32), length: u64) -> Result<(), Errno> {
+        let st = self.ext_stat((m, i))?;
+        let now = self.ext_now();
+        let mut a = crate::fs::ext4::file::SetAttr::default();
+        if st.size != length {
+            a.size = Some(length);
+            a.mtime = Some(now);
+            a.ctime = Some(now);
+        }
+        if !capable(cred, CAP_FSETID) {
+            let mut mode = st.mode & 0o7777;
+            mode &= !(crate::uapi::stat::S_ISUID as u16);
+            if mode & crate::uapi::stat::S_IXGRP as u16 != 0 {
+                mode &= !(crate::uapi::stat::S_ISGID as u16);
+            }
+            if mode != st.mode & 0o7777 {
+                a.mode = Some(mode);
+                a.ctime = Some(now);
+            }
+        }
+        if a.size.is_none() && a.mode.is_none() {
+            return Ok(());
+        }
+        self.ext_setattr(pid, (m, i), a)
     }
 
     /// `do_truncate` on a ramfs file: `EFBIG` past the largest file, set-id bits and file

@@ -106,6 +106,8 @@ pub struct Kernel<H: Hal> {
     pub vfs: Vfs,
     /// The disks.
     pub(crate) blk: crate::block::blkdev::BlockDevs,
+    /// Mounted ext3 filesystems (and mounts in progress).
+    pub(crate) ext: crate::fs::extfs::ExtState,
     log: LogBuf,
     binfmts: BTreeSet<String>,
     /// Bits of one-time warnings already printed.
@@ -155,6 +157,7 @@ impl<H: Hal> Kernel<H> {
             iomem,
             vfs: Vfs { ram, mounts, sysctl: Sysctl::default(), mount_table: crate::fs::namespace::MountTable::boot(proc_mountpoint, debug_mountpoint), dir_cursors: BTreeMap::new() },
             blk: Default::default(),
+            ext: Default::default(),
             log: LogBuf::default(),
             binfmts: BTreeSet::new(),
             warned: 0,
@@ -405,6 +408,11 @@ impl<H: Hal> Kernel<H> {
                 _ => Err(Errno::EISDIR),
             },
             Node::Proc(p) => self.proc_read(p),
+            // Only what the cache holds: an admin read cannot wait for the disk.
+            Node::Ext4(m, i) => self.ext_peek(m, |fs, io| {
+                let st = fs.stat(io, i)?;
+                fs.read(io, i, 0, st.size as usize)
+            }),
             Node::Pipe(_) | Node::Userfaultfd(_) | Node::Socket(_) => Err(Errno::EINVAL),
         }
     }
@@ -413,14 +421,14 @@ impl<H: Hal> Kernel<H> {
     pub fn admin_chmod(&mut self, path: &[u8], mode: u32) -> Result<(), Errno> {
         let node = self.admin_lookup(path)?;
         let cred = self.admin_cred();
-        self.do_chmod(&cred, node, mode)
+        self.do_chmod(INIT_PID, &cred, node, mode)
     }
 
     /// `chown` as root (`u32::MAX` keeps an id).
     pub fn admin_chown(&mut self, path: &[u8], uid: u32, gid: u32) -> Result<(), Errno> {
         let node = self.admin_lookup(path)?;
         let cred = self.admin_cred();
-        self.do_chown(&cred, node, uid, gid)
+        self.do_chown(INIT_PID, &cred, node, uid, gid)
     }
 
     /// `sysctl -w key=value` (dotted or slashed key).

@@ -133,7 +133,11 @@ impl<H: Hal> Kernel<H> {
             self.syscall_return(pid, Errno::ENOSYS.ret());
             return;
         };
-        match dispatch(self, pid, sysno, p.args) {
+        let r = dispatch(self, pid, sysno, p.args);
+        // Blocks a read-only filesystem lookup found missing: read them, and park the
+        // task on their mount if the call is waiting for them.
+        self.ext_park_wanted(pid, r == Err(SysErr::Block));
+        match r {
             Ok(v) => self.syscall_return(pid, v),
             Err(SysErr::Errno(e)) => self.syscall_return(pid, e.ret()),
             Err(SysErr::Block) => {
@@ -276,11 +280,7 @@ impl<H: Hal> Kernel<H> {
 
     /// The earliest timer deadline, if any task sleeps with a timeout.
     pub fn next_timer(&self) -> Option<u64> {
-        let task = self.task_next_timer();
-        match (task, self.net_next_timer()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.task_next_timer(), self.net_next_timer(), self.ext_next_timer()].into_iter().flatten().min()
     }
 
     /// The earliest deadline of a task's timer (a sleep, a timed wait), leaving out the
@@ -301,6 +301,9 @@ impl<H: Hal> Kernel<H> {
         }
         if self.net_next_timer().is_some_and(|t| t <= now) {
             self.net_timers();
+        }
+        if self.ext_next_timer().is_some_and(|t| t <= now) {
+            self.ext_run_timers();
         }
         self.rearm_timer();
     }
