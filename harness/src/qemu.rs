@@ -46,6 +46,7 @@ pub fn not_embeddable(src: &str) -> Option<String> {
                 hosts += 1;
             }
             StmtKind::Reboot { .. } => return Some(String::from("it reboots a host, which the image cannot do")),
+            StmtKind::Disk { .. } | StmtKind::Crash { .. } => return Some(String::from("it plugs in a simulated disk (disk, crash); the image has no virtio-blk driver")),
             StmtKind::Switch { .. } | StmtKind::Link { .. } => return Some(String::from("it builds a simulated network (switch, link)")),
             _ => {}
         }

@@ -145,9 +145,13 @@ pub fn run_source_captured(path: &str, src: &str, seed: u64, tracing: bool) -> R
     Ok(runner::run(&scn, SimFactory { seed, capture: true, dir: scenario_dir(path) }, tracing))
 }
 
-/// The directory of the scenario file at `path` (none for a source without a file).
+/// The directory of the scenario file at `path` (none for a source without a file). A
+/// relative path not found from the working directory is taken from the workspace root
+/// (tests run in their package's directory).
 fn scenario_dir(path: &str) -> Option<std::path::PathBuf> {
-    std::path::Path::new(path).parent().map(std::path::Path::to_path_buf)
+    let p = std::path::Path::new(path);
+    let p = if p.is_relative() && !p.exists() { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p) } else { p.to_path_buf() };
+    p.parent().map(std::path::Path::to_path_buf)
 }
 
 /// The MAC address of NIC `nic` of host number `host`: locally administered
