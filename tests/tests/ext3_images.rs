@@ -523,3 +523,13 @@ fn corrupted_images_do_not_panic() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Found by the `ext4_image` fuzz target (fuzz/regressions/ext4-new-inode-generation-need.bin):
+/// with a cold block cache, `create` reusing a freed inode read the old record for its
+/// i_generation with `.ok()`, so a `Need` for that inode-table block was taken for "no
+/// old record" — the restarted run wrote generation 1 where the first run wrote the old
+/// generation + 1. The input: 1 KiB base, rw, cold cache; create, unlink + evict, create.
+#[test]
+fn fuzz_regression_new_inode_generation_is_restartable() {
+    harness::fuzz::ext4_image(include_bytes!("../../fuzz/regressions/ext4-new-inode-generation-need.bin"));
+}

@@ -14,6 +14,8 @@ mod packet;
 pub use packet::packet;
 mod uffd;
 pub use uffd::uffd_ops;
+mod ext4;
+pub use ext4::ext4_image;
 
 /// A generated value for an enum or flag argument from the syscall table: mostly one of
 /// the set's named values (an OR of named flags), now and then a raw number. `None` for

@@ -57,6 +57,15 @@ pub trait BlockIo {
     /// Filesystem block `blk` as it now stands (including this operation's own writes),
     /// or [`FsError::Need`] when it must first be read from the disk.
     fn read(&mut self, blk: u64) -> FsResult<Vec<u8>>;
+    /// Appends bytes `range` of block `blk` — the block as [`BlockIo::read`] returns it,
+    /// zero-padded to the block size — to `out` (what a file read copies out). Same
+    /// result and same `Need` as `read`; a layer that holds the block in memory
+    /// overrides it to copy the bytes once instead of twice.
+    fn read_extend(&mut self, blk: u64, range: core::ops::Range<usize>, out: &mut Vec<u8>) -> FsResult<()> {
+        let b = self.read(blk)?;
+        extend_padded(out, &b, range);
+        Ok(())
+    }
     /// Replaces a metadata block (superblock, descriptors, bitmaps, inode table, indirect,
     /// directory and xattr blocks): it joins the running transaction and reaches its home
     /// location only through the journal.
@@ -71,6 +80,16 @@ pub trait BlockIo {
     /// Whether `blk` was freed by a transaction that has not committed yet: the allocator
     /// must pass it over.
     fn busy(&self, blk: u64) -> bool;
+}
+
+/// Appends `block[range]` to `out`, reading past the end of `block` as zeroes.
+fn extend_padded(out: &mut Vec<u8>, block: &[u8], range: core::ops::Range<usize>) {
+    let have = block.len().min(range.end);
+    if range.start < have {
+        out.extend_from_slice(&block[range.start..have]);
+    }
+    let zeroes = range.end.saturating_sub(have.max(range.start));
+    out.resize(out.len() + zeroes, 0);
 }
 
 /// A whole image in memory with nothing in between: every block is present, writes land
@@ -120,6 +139,11 @@ impl BlockIo for ImageIo {
         // bio_check_eod makes it.
         let r = self.range(blk)?;
         Ok(self.image[r].to_vec())
+    }
+    fn read_extend(&mut self, blk: u64, range: core::ops::Range<usize>, out: &mut Vec<u8>) -> FsResult<()> {
+        let r = self.range(blk)?;
+        extend_padded(out, &self.image[r], range);
+        Ok(())
     }
     fn write_meta(&mut self, blk: u64, data: &[u8]) -> FsResult<()> {
         self.meta_writes.insert(blk);
@@ -181,6 +205,13 @@ impl<B: BlockIo + ?Sized> BlockIo for Overlay<'_, B> {
             return Ok(d.clone());
         }
         self.lower.read(blk)
+    }
+    fn read_extend(&mut self, blk: u64, range: core::ops::Range<usize>, out: &mut Vec<u8>) -> FsResult<()> {
+        if let Some(d) = self.meta.get(&blk).or_else(|| self.data.get(&blk)) {
+            extend_padded(out, d, range);
+            return Ok(());
+        }
+        self.lower.read_extend(blk, range, out)
     }
     fn write_meta(&mut self, blk: u64, data: &[u8]) -> FsResult<()> {
         let mut d = vec![0; self.block_size()];

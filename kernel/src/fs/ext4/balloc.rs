@@ -7,6 +7,25 @@ use super::super_block::off;
 use super::*;
 use crate::uapi::Errno;
 
+/// The first clear bit of `bm` in `range` that `usable` accepts, in order (a bit past
+/// the end of `bm` reads as clear). Whole bytes of set bits are stepped over at once:
+/// the search from a group's start otherwise tests every bit of its metadata and
+/// journal blocks for each allocation.
+fn first_free(bm: &[u8], range: core::ops::Range<usize>, usable: &mut impl FnMut(usize) -> bool) -> Option<usize> {
+    let mut i = range.start;
+    while i < range.end {
+        if i % 8 == 0 && i + 8 <= range.end && bm.get(i / 8) == Some(&0xff) {
+            i += 8;
+            continue;
+        }
+        if !test_bit(bm, i) && usable(i) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 impl Ext4 {
     /// The default goal for inode `ino`'s blocks: the start of its group
     /// (`ext4_inode_to_goal_block` without the per-pid colour, which would make the
@@ -58,7 +77,8 @@ impl Ext4 {
             let n = self.group_nblocks(g) as usize;
             let start = if k == 0 { off0.min(n) } else { 0 };
             let first = self.group_first_block(g);
-            let found = (start..n).chain(0..start).find(|&i| !test_bit(&bm, i) && !io.busy(first + i as u64));
+            let mut free = |i: usize| !io.busy(first + i as u64);
+            let found = first_free(&bm, start..n, &mut free).or_else(|| first_free(&bm, 0..start, &mut free));
             let Some(i) = found else { continue };
             let blk = first + i as u64;
             if self.is_group_meta(&d, blk) || !self.valid_block(blk) {

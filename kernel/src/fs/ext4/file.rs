@@ -1,6 +1,7 @@
 //! Regular file contents: read, write (allocating through the block map), truncate,
 //! and `setattr` (`ext4_file_write_iter`, `ext4_setattr`, `ext4_truncate`).
 
+use super::indirect::MapCache;
 use super::inode::DiskInode;
 use super::*;
 use crate::uapi::Errno;
@@ -38,16 +39,17 @@ impl Ext4 {
         let mut out = Vec::with_capacity((end - off) as usize);
         let bs = u64::from(self.block_size);
         let mut pos = off;
+        let mut map = MapCache::default();
         while pos < end {
             let lblk = pos / bs;
             let o = (pos % bs) as usize;
             let n = ((bs - o as u64).min(end - pos)) as usize;
-            let p = self.bmap(io, i, lblk)?;
+            let p = self.bmap_cached(io, i, lblk, &mut map)?;
             if p == 0 {
                 out.resize(out.len() + n, 0);
             } else {
-                let b = self.bread(io, p)?;
-                out.extend_from_slice(&b[o..o + n]);
+                // bread's block, padded to the block size, copied straight out.
+                io.read_extend(p, o..o + n, &mut out)?;
             }
             pos += n as u64;
         }

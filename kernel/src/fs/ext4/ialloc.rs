@@ -89,7 +89,15 @@ impl Ext4 {
         self.group_add(io, g, 0, -1, i32::from(is_dir))?;
         self.sb_add_free(io, 0, -1)?;
         let ino = base + i + 1;
-        let old = self.read_inode(io, ino).ok();
+        // The old record only seeds i_generation, so a corrupted one is no reason to
+        // fail; but a block that is not in memory yet must still be asked for: taking
+        // `Need` for "no old record" would give this run another generation than the
+        // restarted one (found by the ext4_image fuzz target).
+        let old = match self.read_inode(io, ino) {
+            Ok(i) => Some(i),
+            Err(FsError::Need(b)) => return Err(FsError::Need(b)),
+            Err(_) => None,
+        };
         let mut n = DiskInode { ino, raw: vec![0; self.inode_size as usize] };
         if self.inode_size > 128 {
             n.set_extra_isize(EXT4_NEW_EXTRA_ISIZE);

@@ -36,6 +36,13 @@ pub fn block_to_path(lblk: u64, addr_per_block: u64) -> Option<Vec<usize>> {
     None
 }
 
+/// The indirect blocks [`Ext4::bmap_cached`] last read, one per level (single, double,
+/// triple), with their block numbers.
+#[derive(Debug, Default)]
+pub(crate) struct MapCache {
+    levels: [Option<(u64, Vec<u8>)>; 3],
+}
+
 impl Ext4 {
     fn checked_ptr(&self, p: u32) -> FsResult<u64> {
         let p = u64::from(p);
@@ -49,17 +56,30 @@ impl Ext4 {
     /// Physical block of logical block `lblk` of a block-mapped inode, 0 for a hole
     /// (`ext4_ind_map_blocks` without create).
     pub fn bmap<B: BlockIo + ?Sized>(&self, io: &mut B, inode: &DiskInode, lblk: u64) -> FsResult<u64> {
+        self.bmap_cached(io, inode, lblk, &mut MapCache::default())
+    }
+
+    /// [`Ext4::bmap`] for a run of lookups within one operation that does not change
+    /// the map (a read): the indirect block last read at each level is kept in `cache`
+    /// and not read again, so a sequential read reads each indirect block once instead
+    /// of once per data block. The reads it does make, and their order, are the ones
+    /// `bmap` would make first, so a `Need` comes at the same place.
+    pub(crate) fn bmap_cached<B: BlockIo + ?Sized>(&self, io: &mut B, inode: &DiskInode, lblk: u64, cache: &mut MapCache) -> FsResult<u64> {
         let path = match block_to_path(lblk, self.addr_per_block()) {
             Some(p) => p,
             None => return Err(FsError::Errno(Errno::EIO)),
         };
         let mut p = self.checked_ptr(inode.block_ptr(path[0]))?;
-        for &idx in &path[1..] {
+        for (level, &idx) in path[1..].iter().enumerate() {
             if p == 0 {
                 return Ok(0);
             }
-            let b = self.bread(io, p)?;
-            p = self.checked_ptr(le32(&b, idx * 4))?;
+            let hit = matches!(&cache.levels[level], Some((blk, _)) if *blk == p);
+            if !hit {
+                cache.levels[level] = Some((p, self.bread(io, p)?));
+            }
+            let word = cache.levels[level].as_ref().map_or(0, |(_, b)| le32(b, idx * 4));
+            p = self.checked_ptr(word)?;
         }
         Ok(p)
     }
@@ -207,8 +227,9 @@ impl Ext4 {
     pub fn mapped_blocks<B: BlockIo + ?Sized>(&self, io: &mut B, inode: &DiskInode) -> FsResult<Vec<(u64, u64)>> {
         let mut out = Vec::new();
         let nblocks = inode.size().div_ceil(u64::from(self.block_size));
+        let mut cache = MapCache::default();
         for l in 0..nblocks.min(1 << 24) {
-            let p = self.bmap(io, inode, l)?;
+            let p = self.bmap_cached(io, inode, l, &mut cache)?;
             if p != 0 {
                 out.push((l, p));
             }
