@@ -88,7 +88,8 @@ pub enum Crash {
     Tear,
 }
 
-/// The disk.
+/// The disk (cloning it copies its whole state: the crash sweep starts many runs from one).
+#[derive(Clone)]
 pub struct SimDisk {
     /// What survives a power cut.
     durable: Vec<u8>,

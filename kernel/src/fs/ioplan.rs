@@ -61,6 +61,11 @@ impl Plan {
         if !self.inflight.is_empty() || self.error.is_some() {
             return Vec::new();
         }
+        // A write step with no blocks is done at once (it would otherwise issue nothing
+        // and wait for a completion that never comes).
+        while matches!(self.steps.front(), Some(Step::Write { blocks, .. }) if blocks.is_empty()) {
+            self.steps.pop_front();
+        }
         let Some(step) = self.steps.pop_front() else { return Vec::new() };
         match step {
             Step::Flush => alloc::vec![None],
@@ -134,6 +139,18 @@ mod tests {
         assert!(!p.finished());
         assert!(p.completed(4, 0));
         assert!(p.finished() && p.error.is_none());
+    }
+
+    #[test]
+    fn empty_write_steps_do_not_stall() {
+        let mut p = Plan::new(alloc::vec![Step::Write { blocks: BTreeMap::new(), fua: false }, Step::Flush]);
+        assert_eq!(p.next_step(8), alloc::vec![None]);
+        p.issued(1);
+        assert!(p.completed(1, 0));
+        assert!(p.finished());
+        let mut q = Plan::new(alloc::vec![Step::Write { blocks: BTreeMap::new(), fua: true }]);
+        assert!(q.next_step(8).is_empty());
+        assert!(q.finished());
     }
 
     #[test]

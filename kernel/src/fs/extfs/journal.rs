@@ -31,8 +31,13 @@ impl<H: Hal> Kernel<H> {
             m.commit_requested = false;
             return;
         }
-        if m.committing.is_some() || m.journal.as_ref().is_some_and(|j| j.aborted) {
-            m.commit_requested = m.committing.is_some();
+        // One journal operation at a time: jbd2 (this library) takes a block off an older
+        // transaction's checkpoint list when a newer commit logs it again; if that older
+        // checkpoint finished while the newer commit was still in flight, the tail would
+        // move past the only committed copy of the block. Found by the crash sweep.
+        let checkpointing = m.plans.iter().any(|(k, _)| matches!(k, PlanKind::Checkpoint(_)));
+        if m.committing.is_some() || checkpointing || m.journal.as_ref().is_some_and(|j| j.aborted) {
+            m.commit_requested = m.committing.is_some() || checkpointing;
             return;
         }
         m.commit_requested = false;
@@ -189,7 +194,7 @@ impl<H: Hal> Kernel<H> {
     /// Writes the oldest committed transaction's blocks home, then flushes.
     fn ext_start_checkpoint(&mut self, mnt: MntId) {
         let Some(m) = self.ext.mounts.get_mut(&mnt) else { return };
-        if m.plans.iter().any(|(k, _)| matches!(k, PlanKind::Checkpoint(_))) {
+        if m.committing.is_some() || m.plans.iter().any(|(k, _)| matches!(k, PlanKind::Checkpoint(_))) {
             return;
         }
         let Some(j) = m.journal.as_ref() else { return };
@@ -243,7 +248,15 @@ impl<H: Hal> Kernel<H> {
 
     /// When the next commit timer fires.
     pub(crate) fn ext_next_timer(&self) -> Option<u64> {
-        self.ext.mounts.values().filter(|m| m.committing.is_none() && !m.read_only).filter_map(|m| m.running.started_ns).map(|s| s.saturating_add(COMMIT_INTERVAL_NS)).min()
+        // A mount whose commit waits for the journal's current I/O has no timer: that
+        // I/O's completion starts the commit.
+        self.ext
+            .mounts
+            .values()
+            .filter(|m| m.committing.is_none() && !m.commit_requested && !m.read_only && !m.plans.iter().any(|(k, _)| matches!(k, PlanKind::Checkpoint(_))))
+            .filter_map(|m| m.running.started_ns)
+            .map(|s| s.saturating_add(COMMIT_INTERVAL_NS))
+            .min()
     }
 
     /// The device name of a mount (`vda`).

@@ -170,3 +170,16 @@ impl ExtState {
         self.mounts.values().find(|m| m.disk == disk).map(|m| m.id)
     }
 }
+
+impl<H: crate::hal::Hal> crate::kernel::Kernel<H> {
+    /// One line per mounted ext3 filesystem with its journal's state (running and
+    /// committing transactions, plans in flight, tids, waiters): for test failure
+    /// messages.
+    pub fn ext_debug(&self) -> alloc::string::String {
+        let mut s = alloc::string::String::new();
+        for m in self.ext.mounts.values() {
+            s += &alloc::format!("mnt {} running(meta {} data {} freed {}) committing {:?} plans {:?} committed_tid {:?} req {} waiters {:?} ckpt {:?} ro {}\n", m.id, m.running.meta.len(), m.running.data.len(), m.running.freed.len(), m.committing.as_ref().map(|c| c.0), m.plans.iter().map(|(k, p)| (k, p.finished(), p.waiting())).collect::<Vec<_>>(), m.committed_tid, m.commit_requested, m.fsync_waiters, m.journal.as_ref().map(|j| (j.transaction_sequence, j.checkpoint.iter().map(|c| c.tid).collect::<Vec<_>>())), m.read_only);
+        }
+        s
+    }
+}
