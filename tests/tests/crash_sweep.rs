@@ -80,6 +80,15 @@ fn e2fsck_clean(image: &[u8], tag: &str) -> Result<(), String> {
     }
 }
 
+/// The "Filesystem features:" line `dumpe2fs -h` prints for an image.
+fn features(image: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("k43-crash-feat-{}", std::process::id()));
+    std::fs::write(&path, image).unwrap();
+    let out = Command::new(tool("dumpe2fs")).arg("-h").arg(&path).output().unwrap();
+    std::fs::remove_file(&path).ok();
+    String::from_utf8_lossy(&out.stdout).lines().find(|l| l.starts_with("Filesystem features:")).unwrap_or("").to_string()
+}
+
 /// One machine: a kernel on the simulator with the disk, and a root task.
 struct M {
     k: Kernel<SimHal>,
@@ -355,6 +364,12 @@ fn sweep(base: &SimDisk, wseed: u64, nops: usize, tear_every: usize, out: &mut S
     if let Err(e) = e2fsck_clean(full.durable_image(), &format!("full-{wseed}")) {
         out.failures.push(format!("workload {wseed} without a crash: {e}"));
         return;
+    }
+    // k43 never adds a feature to an ext3 filesystem.
+    let (before, after) = (features(base.durable_image()), features(full.durable_image()));
+    assert!(before.contains("has_journal") && before.contains("dir_index"), "{before}");
+    if before != after {
+        out.failures.push(format!("workload {wseed}: features changed from '{before}' to '{after}'"));
     }
     for k in start..total {
         let mut disk = base.clone();
