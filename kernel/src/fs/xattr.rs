@@ -149,21 +149,8 @@ impl<H: Hal> Kernel<H> {
     }
 
     pub(crate) fn sys_setxattr(&mut self, pid: Pid, path: u64, name: u64, value: u64, size: usize, flags: u32) -> SysResult {
-        if let Some((e, cred, view)) = self.xattr_ext_inode(pid, path)? {
-            if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
-                return Err(Errno::EINVAL.into());
-            }
-            let name = self.xattr_name(pid, name)?;
-            if size > XATTR_SIZE_MAX {
-                return Err(Errno::E2BIG.into());
-            }
-            let value = if size > 0 { self.read_user(pid, value, size)? } else { Vec::new() };
-            xattr_permission(&cred, &view, &name, MAY_WRITE)?;
-            cap_inode_xattr_change(&cred, &name)?;
-            self.ext_setxattr(pid, e, &name, Some(&value), flags)?;
-            return Ok(0);
-        }
-        let (ino, cred) = self.xattr_inode(pid, path)?;
+        let ext = self.xattr_ext_inode(pid, path)?;
+        let ram = if ext.is_none() { Some(self.xattr_inode(pid, path)?) } else { None };
         if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
             return Err(Errno::EINVAL.into());
         }
@@ -172,7 +159,15 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::E2BIG.into());
         }
         let value = if size > 0 { self.read_user(pid, value, size)? } else { Vec::new() };
-        self.do_setxattr(&cred, ino, &name, value, flags)?;
+        match (ext, ram) {
+            (Some((e, cred, view)), _) => {
+                xattr_permission(&cred, &view, &name, MAY_WRITE)?;
+                cap_inode_xattr_change(&cred, &name)?;
+                self.ext_setxattr(pid, e, &name, Some(&value), flags)?;
+            }
+            (None, Some((ino, cred))) => self.do_setxattr(&cred, ino, &name, value, flags)?,
+            (None, None) => return Err(Errno::EOPNOTSUPP.into()),
+        }
         Ok(0)
     }
 
