@@ -31,6 +31,10 @@ pub struct BufferCache {
     read_pending: BTreeSet<u64>,
     /// Blocks whose last read failed, with the error, until an operation sees it.
     read_errors: BTreeMap<u64, i32>,
+    /// Blocks of a failed readahead window: each is read again on its own, so a bad
+    /// sector fails only the block over it (a failed readahead leaves its pages
+    /// `!uptodate` and the reader's own single-block read decides).
+    read_singly: BTreeSet<u64>,
 }
 
 impl BufferCache {
@@ -67,10 +71,13 @@ impl BufferCache {
     /// The blocks to read for a miss on `blk`: it and the uncached, unrequested blocks
     /// right after it (at most [`READAHEAD_BLOCKS`], not past the filesystem).
     pub fn readahead_window(&self, blk: u64) -> (u64, u64) {
+        if self.read_singly.contains(&blk) {
+            return (blk, 1);
+        }
         let mut n = 1;
         while n < READAHEAD_BLOCKS {
             let b = blk + n;
-            if b >= self.blocks || self.bufs.contains_key(&b) || self.read_pending.contains(&b) {
+            if b >= self.blocks || self.bufs.contains_key(&b) || self.read_pending.contains(&b) || self.read_singly.contains(&b) {
                 break;
             }
             n += 1;
@@ -92,8 +99,16 @@ impl BufferCache {
             self.read_pending.remove(&b);
         }
         if status != 0 {
-            self.read_errors.insert(first, status);
+            if count > 1 {
+                // Readahead failed: nothing is known about any one block yet.
+                self.read_singly.extend(first..first + count);
+            } else {
+                self.read_errors.insert(first, status);
+            }
             return;
+        }
+        for b in first..first + count {
+            self.read_singly.remove(&b);
         }
         for (i, chunk) in data.chunks(self.block_size.max(1)).take(count as usize).enumerate() {
             self.bufs.entry(first + i as u64).or_insert_with(|| chunk.to_vec());
@@ -172,5 +187,22 @@ mod tests {
         assert_eq!(c.get(50), None);
         assert_eq!(c.take_read_error(50), Some(-5));
         assert_eq!(c.take_read_error(50), None);
+    }
+
+    #[test]
+    fn failed_readahead_is_retried_block_by_block() {
+        let mut c = BufferCache::new(4, 100);
+        c.start_read(1, 10, 8);
+        c.end_read(1, -5, &[]);
+        // No block of the window is known bad: each is read again alone.
+        assert_eq!(c.take_read_error(10), None);
+        assert_eq!(c.readahead_window(10), (10, 1));
+        assert_eq!(c.readahead_window(8), (8, 2));
+        c.start_read(2, 10, 1);
+        c.end_read(2, 0, &[3, 3, 3, 3]);
+        assert_eq!(c.get(10), Some(&alloc::vec![3; 4]));
+        c.start_read(3, 11, 1);
+        c.end_read(3, -5, &[]);
+        assert_eq!(c.take_read_error(11), Some(-5));
     }
 }

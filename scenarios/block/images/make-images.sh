@@ -33,3 +33,9 @@ for bs in 1024 4096; do
     e2fsck -fn "$img" >/dev/null
     gzip -9n -c "$img" > "$out/ext3-$bs.img.gz"
 done
+# ext4-nojournal-1m.img.gz: a 1 MiB ext4 without a journal (extents and flex_bg are
+# incompatible with ext3): mounting it as ext3 fails on its features.
+img="$work/ext4-nojournal-1m.img"
+mke2fs -q -F -t ext4 -b 1024 -O ^has_journal -U 6b3c0d7e-4300-4a43-9000-000000000044 \
+    -E hash_seed=6b3c0d7e-4300-4a43-9000-0000000000ab "$img" 1M
+gzip -9n -c "$img" > "$out/ext4-nojournal-1m.img.gz"

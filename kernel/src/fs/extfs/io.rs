@@ -199,8 +199,11 @@ impl<H: Hal> Kernel<H> {
             }
             Err(FsError::Need(b)) => {
                 if let Some(e) = m.cache.take_read_error(b) {
-                    let dev = m.fs.dev_name.clone();
-                    crate::printk!(self, "Buffer I/O error on dev {}, logical block {}, async page read", dev, b);
+                    // No buffer_head line: file pages are read by ext4_mpage_readpages,
+                    // whose bios end without a message ("Buffer I/O error … async page
+                    // read" is block_read_full_page's, for pages with holes or
+                    // discontiguous blocks), and metadata by sb_bread, whose
+                    // end_buffer_read_sync is silent too.
                     return Ran::Failed(Errno(-e));
                 }
                 let disk = m.disk;
@@ -224,6 +227,10 @@ impl<H: Hal> Kernel<H> {
             let dev = m.fs.dev_name.clone();
             crate::printk!(self, "EXT4-fs error (device {}): ext4_journal_check_start:56: Detected aborted journal", dev);
             crate::printk!(self, "EXT4-fs ({}): Remounting filesystem read-only", dev);
+            // The superblock is MS_RDONLY from now on (/proc/mounts shows "ro").
+            for mt in self.vfs.mount_table.mounts.iter_mut().filter(|x| matches!(x.root, crate::fs::namespace::MountRoot::Ext(i) if i == mnt)) {
+                mt.sb_flags |= crate::fs::namespace::MS_RDONLY;
+            }
             return Err(Errno::EROFS);
         }
         if m.read_only || m.fs.read_only {

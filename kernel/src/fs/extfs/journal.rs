@@ -269,6 +269,12 @@ impl<H: Hal> Kernel<H> {
     /// caller's changes has committed.
     pub(crate) fn ext_sync(&mut self, pid: crate::kernel::Pid, mnt: MntId) -> Result<(), crate::syscalls::dispatch::SysErr> {
         let Some(m) = self.ext.mounts.get_mut(&mnt) else { return Err(Errno::EIO.into()) };
+        // ext4_sync_file on a superblock ext4_abort made read-only: EROFS (until then an
+        // aborted journal fails the wait for the commit with EIO).
+        if m.abort_reported {
+            m.fsync_waiters.retain(|&(p, _)| p != pid);
+            return Err(Errno::EROFS.into());
+        }
         if m.journal.as_ref().is_some_and(|j| j.aborted) {
             m.fsync_waiters.retain(|&(p, _)| p != pid);
             return Err(Errno::EIO.into());

@@ -379,7 +379,17 @@ impl<H: Hal> Kernel<H> {
             return Err(self.wait_on(pid, wq));
         }
         let wq = m.wq;
+        let reported = m.abort_reported;
+        let dev = m.fs.dev_name.clone();
         self.ext.mounts.remove(&mnt);
+        if aborted {
+            // ext4_put_super: jbd2_journal_destroy of an aborted journal is -EIO, and
+            // ext4_abort says so (remounting read-only first if nothing had yet).
+            crate::printk!(self, "EXT4-fs error (device {}): ext4_put_super:800: Couldn't clean up the journal", dev);
+            if !reported {
+                crate::printk!(self, "EXT4-fs ({}): Remounting filesystem read-only", dev);
+            }
+        }
         self.wake_up(wq);
         Ok(0)
     }
