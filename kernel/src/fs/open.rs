@@ -147,6 +147,12 @@ impl<H: Hal> Kernel<H> {
                 mask |= MAY_WRITE;
             }
             self.node_permission(&cred, node, mask)?;
+            // may_open: writing a file or directory of a read-only filesystem is EROFS.
+            if let Node::Ext4(m, _) = node {
+                if mask & MAY_WRITE != 0 && self.ext.mounts.get(&m).is_some_and(|x| x.read_only || x.fs.read_only) {
+                    return Err(Errno::EROFS.into());
+                }
+            }
             // proc_maps_open → proc_mem_open: the reader must be allowed to ptrace-read it.
             if let Node::Proc(super::proc::ProcNode::Maps(target)) = node {
                 if !self.ptrace_may_access(pid, target) {

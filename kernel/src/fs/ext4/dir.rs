@@ -145,6 +145,15 @@ impl Ext4 {
         if name.is_empty() || name.len() > EXT4_NAME_LEN {
             return Ok(None);
         }
+        // "." and ".." are only in the first block, outside any htree index (what
+        // ext4_find_entry does for them; ext4_get_parent looks ".." up this way).
+        if name == b"." || name == b".." {
+            if self.dir_nblocks(dir)? == 0 {
+                return Ok(None);
+            }
+            let (p, b) = self.read_dir_block(io, dir, 0)?;
+            return Ok(self.search_block(&b, name)?.map(|(off, ino)| Found { lblk: 0, pblk: p, off, ino }));
+        }
         if self.is_dx(dir) {
             if let Some(r) = self.dx_find_entry(io, dir, name)? {
                 return Ok(r);
