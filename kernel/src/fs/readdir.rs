@@ -206,8 +206,8 @@ impl<H: Hal> Kernel<H> {
                 if st.nlink == 0 {
                     return Err(Errno::ENOENT.into());
                 }
-                // ext4_readdir of a linear directory: on-disk order, `.` and `..`
-                // included, positions are (block << bits) + offset.
+                // ext4_readdir: hash order with hash positions for what is_dx_dir
+                // covers, block order with block positions otherwise.
                 for e in self.ext_readdir((m, i), pos, 512)? {
                     if !buf.emit(&e.name, pos, u64::from(e.ino), ext4_dtype(e.file_type)) {
                         break;

@@ -51,6 +51,9 @@ pub struct DirEntry {
     pub next_pos: u64,
 }
 
+/// `EXT4_HTREE_EOF_64BIT`: the position after the last entry of a hash-order readdir.
+pub const HTREE_EOF_64BIT: u64 = 0x7FFF_FFFF_FFFF_FFFF;
+
 /// One parsed entry of a block.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RawDe {
@@ -201,6 +204,62 @@ impl Ext4 {
             }
             lblk += 1;
             start = 0;
+        }
+        Ok(out)
+    }
+
+    /// `ext4_readdir` as 4.3 does it for getdents: a directory that `is_dx_dir` (an
+    /// indexed one, or any one-block directory of a `dir_index` filesystem) is read in
+    /// hash order (`ext4_dx_readdir`), positions being `hash2pos` of each entry's (major,
+    /// minor) hash for a 64-bit caller and `EXT4_HTREE_EOF_64BIT` at the end; `.` and
+    /// `..` of an indexed directory sort first with hashes 0 and 2, as
+    /// `ext4_htree_fill_tree` stores them. Other directories are read in block order.
+    /// `next_pos` of each entry is the position of the one after it.
+    /// Not modelled: entries whose hashes collide across a `max` boundary restart at
+    /// the first of them (Linux keeps them in `info->extra_fname`).
+    pub fn readdir_hashed<B: BlockIo + ?Sized>(&self, io: &mut B, ino: u32, pos: u64, max: usize) -> FsResult<Vec<DirEntry>> {
+        let dir = self.read_inode(io, ino)?;
+        if !dir.is_dir() {
+            return Err(FsError::Errno(Errno::ENOTDIR));
+        }
+        let indexed = self.is_dx(&dir);
+        let one_block = dir.size() >> self.block_bits == 1;
+        if !self.has_dir_index() || !(indexed || one_block) {
+            return self.readdir(io, ino, pos, max);
+        }
+        if pos == HTREE_EOF_64BIT {
+            return Ok(Vec::new());
+        }
+        let version = if indexed {
+            let (_, root) = self.read_dir_block(io, &dir, 0)?;
+            self.dx_hash_version(root.get(0x1C).copied().unwrap_or(0))
+        } else {
+            self.dx_hash_version(self.def_hash_version)
+        };
+        let mut all: Vec<(u64, DirEntry)> = Vec::new();
+        for e in self.readdir(io, ino, 0, usize::MAX)? {
+            let key = match (indexed, e.name.as_slice()) {
+                (true, b".") => 0,
+                (true, b"..") => 2u64 << 31,
+                _ => {
+                    let h = dirhash(&e.name, version, &self.hash_seed).ok_or(FsError::Corrupted("invalid/unsupported hash tree version"))?;
+                    (u64::from(h.hash >> 1) << 32) | u64::from(h.minor)
+                }
+            };
+            all.push((key, e));
+        }
+        all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.next_pos.cmp(&b.1.next_pos)));
+        let keys: Vec<u64> = all.iter().map(|(k, _)| *k).collect();
+        let mut out = Vec::new();
+        for (i, (key, mut e)) in all.into_iter().enumerate() {
+            if key < pos {
+                continue;
+            }
+            if out.len() >= max {
+                break;
+            }
+            e.next_pos = keys.get(i + 1).copied().unwrap_or(HTREE_EOF_64BIT);
+            out.push(e);
         }
         Ok(out)
     }

@@ -120,7 +120,7 @@ impl<H: Hal> Kernel<H> {
 
     /// `ext4_readdir`: entries from position `pos`, at most `max`.
     pub(crate) fn ext_readdir(&self, (mnt, ino): ExtIno, pos: u64, max: usize) -> Result<Vec<DirEntry>, Errno> {
-        self.ext_peek(mnt, |fs, io| fs.readdir(io, ino, pos, max))
+        self.ext_peek(mnt, |fs, io| fs.readdir_hashed(io, ino, pos, max))
     }
 
     /// `ext4_readlink` (`page_get_link` or the fast symlink's inline target).
