@@ -61,6 +61,17 @@ pub const MAY_EXEC: u32 = 1;
 pub const MAY_WRITE: u32 = 2;
 pub const MAY_READ: u32 = 4;
 
+/// `mode` without the set-id bits `ATTR_KILL_SUID`/`ATTR_KILL_SGID` take away: the
+/// setuid bit, and the setgid bit when it means "setgid" (group-executable) rather than
+/// mandatory locking. Any filesystem's inode mode.
+pub fn killed_suid_sgid(mode: u32) -> u32 {
+    let mut m = mode & !crate::uapi::stat::S_ISUID;
+    if m & crate::uapi::stat::S_IXGRP != 0 {
+        m &= !crate::uapi::stat::S_ISGID;
+    }
+    m
+}
+
 /// A ramfs inode.
 #[derive(Clone, Debug)]
 pub struct Inode {
@@ -81,10 +92,7 @@ impl Inode {
     /// `ATTR_KILL_SUID`/`ATTR_KILL_SGID`: the setuid bit goes, and the setgid bit when it
     /// means "setgid" (group-executable) rather than mandatory locking.
     pub fn kill_suid_sgid(&mut self) {
-        self.mode &= !crate::uapi::stat::S_ISUID;
-        if self.mode & crate::uapi::stat::S_IXGRP != 0 {
-            self.mode &= !crate::uapi::stat::S_ISGID;
-        }
+        self.mode = killed_suid_sgid(self.mode);
     }
 }
 

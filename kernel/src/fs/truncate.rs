@@ -103,11 +103,7 @@ impl<H: Hal> Kernel<H> {
             a.ctime = Some(now);
         }
         if !capable(cred, CAP_FSETID) {
-            let mut mode = st.mode & 0o7777;
-            mode &= !(crate::uapi::stat::S_ISUID as u16);
-            if mode & crate::uapi::stat::S_IXGRP as u16 != 0 {
-                mode &= !(crate::uapi::stat::S_ISGID as u16);
-            }
+            let mode = super::killed_suid_sgid(u32::from(st.mode & 0o7777)) as u16;
             if mode != st.mode & 0o7777 {
                 a.mode = Some(mode);
                 a.ctime = Some(now);

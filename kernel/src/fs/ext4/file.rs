@@ -56,6 +56,22 @@ impl Ext4 {
         Ok(out)
     }
 
+    /// A regular file about to change size or contents: `EROFS` on a read-only mount,
+    /// `EISDIR` for a directory, `EINVAL` for anything else not regular, corruption for a
+    /// map k43 cannot serve.
+    fn regular_for_change<B: BlockIo + ?Sized>(&self, io: &mut B, ino: u32) -> FsResult<DiskInode> {
+        self.check_rw()?;
+        let i = self.read_inode(io, ino)?;
+        if i.is_dir() {
+            return Err(FsError::Errno(Errno::EISDIR));
+        }
+        if !i.is_reg() {
+            return Err(FsError::Errno(Errno::EINVAL));
+        }
+        self.check_mapping(&i)?;
+        Ok(i)
+    }
+
     /// `read(2)` of inode `ino`: up to `len` bytes at `off`.
     pub fn read<B: BlockIo + ?Sized>(&self, io: &mut B, ino: u32, off: u64, len: usize) -> FsResult<Vec<u8>> {
         let i = self.read_inode(io, ino)?;
@@ -72,15 +88,7 @@ impl Ext4 {
     /// write is shortened to end there); a write that runs out of space after some bytes
     /// returns the short count, as Linux does.
     pub fn write<B: BlockIo + ?Sized>(&self, io: &mut B, ino: u32, off: u64, data: &[u8], ctx: &Ctx) -> FsResult<usize> {
-        self.check_rw()?;
-        let mut i = self.read_inode(io, ino)?;
-        if i.is_dir() {
-            return Err(FsError::Errno(Errno::EISDIR));
-        }
-        if !i.is_reg() {
-            return Err(FsError::Errno(Errno::EINVAL));
-        }
-        self.check_mapping(&i)?;
+        let mut i = self.regular_for_change(io, ino)?;
         if data.is_empty() {
             return Ok(0);
         }
@@ -130,15 +138,7 @@ impl Ext4 {
     /// moves i_size (a hole). `EFBIG` past the block-mapped limit. mtime/ctime are set
     /// when the size changes.
     pub fn truncate<B: BlockIo + ?Sized>(&self, io: &mut B, ino: u32, size: u64, ctx: &Ctx) -> FsResult<()> {
-        self.check_rw()?;
-        let mut i = self.read_inode(io, ino)?;
-        if i.is_dir() {
-            return Err(FsError::Errno(Errno::EISDIR));
-        }
-        if !i.is_reg() {
-            return Err(FsError::Errno(Errno::EINVAL));
-        }
-        self.check_mapping(&i)?;
+        let mut i = self.regular_for_change(io, ino)?;
         if size > self.bitmap_maxbytes {
             return Err(FsError::Errno(Errno::EFBIG));
         }

@@ -117,12 +117,6 @@ pub struct ExtMount {
     pub fsync_waiters: Vec<(Pid, u32)>,
 }
 
-impl ExtMount {
-    /// Whether any I/O of this mount is in flight or queued.
-    pub fn io_busy(&self) -> bool {
-        self.cache.reads_in_flight() > 0 || !self.plans.is_empty()
-    }
-}
 
 /// A mount in progress (the mount syscall re-runs after each wait).
 #[derive(Debug)]

@@ -213,8 +213,7 @@ impl<H: Hal> Kernel<H> {
                 },
                 Phase::MarkRw => match p.fs.clone() {
                     None => Next::Fail(Errno::EIO),
-                    Some(fs) if read_only => {
-                        let _ = fs;
+                    Some(_) if read_only => {
                         p.phase = Phase::Orphans;
                         Next::Continue
                     }
@@ -253,9 +252,8 @@ impl<H: Hal> Kernel<H> {
         }
         if let Some(b) = need {
             let p = self.ext.pending.get_mut(&disk).expect("pending mount checked above");
-            if let Some(e) = p.cache.take_read_error(b) {
+            if p.cache.take_read_error(b).is_some() {
                 p.msgs.push(alloc::format!("EXT4-fs ({name}): unable to read superblock"));
-                let _ = e;
                 return Next::Fail(Errno::EIO);
             }
             submit_read(&self.hal, &mut self.blk, disk, &mut p.cache, b);

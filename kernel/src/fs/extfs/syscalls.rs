@@ -107,15 +107,7 @@ impl<H: Hal> Kernel<H> {
         if (uid != u32::MAX && !chown_ok) || (gid != u32::MAX && !chgrp_ok) {
             return Err(Errno::EPERM);
         }
-        let mut mode = None;
-        if !is_dir_mode(st.mode) {
-            let mut mm = st.mode & 0o7777;
-            mm &= !(crate::uapi::stat::S_ISUID as u16);
-            if mm & crate::uapi::stat::S_IXGRP as u16 != 0 {
-                mm &= !(S_ISGID as u16);
-            }
-            mode = Some(mm);
-        }
+        let mode = (!is_dir_mode(st.mode)).then(|| crate::fs::killed_suid_sgid(u32::from(st.mode & 0o7777)) as u16);
         let now = self.ext_now();
         self.ext_setattr(pid, (m, ino), SetAttr { mode, uid: Some(new_uid), gid: Some(new_gid), ctime: Some(now), ..SetAttr::default() })
     }
@@ -155,10 +147,6 @@ impl<H: Hal> Kernel<H> {
             return Err(Errno::EEXIST.into());
         }
         let is_dir = is_dir_mode(self.ext_stat((m, source))?.mode);
-        let new_is_dir = match target {
-            Some(t) => is_dir_mode(self.ext_stat((m, t))?.mode),
-            None => false,
-        };
         if flags & RENAME_EXCHANGE != 0 && target.is_none() {
             return Err(Errno::ENOENT.into());
         }
@@ -190,7 +178,6 @@ impl<H: Hal> Kernel<H> {
             let st = self.ext_stat((m, source))?;
             generic_permission(cred, u32::from(st.mode), st.uid, st.gid, MAY_WRITE)?;
         }
-        let _ = new_is_dir;
         self.ext_rename(pid, m, odir, &op.last, ndir, &np.last)?;
         Ok(0)
     }

@@ -61,11 +61,7 @@ impl<H: Hal> Kernel<H> {
         self.ext_call(pid, mnt, true, |fs, io| {
             if kill_suid {
                 let st = fs.stat(io, ino)?;
-                let mut mode = st.mode & 0o7777;
-                mode &= !(crate::uapi::stat::S_ISUID as u16);
-                if mode & crate::uapi::stat::S_IXGRP as u16 != 0 {
-                    mode &= !(crate::uapi::stat::S_ISGID as u16);
-                }
+                let mode = crate::fs::killed_suid_sgid(u32::from(st.mode & 0o7777)) as u16;
                 if mode != st.mode & 0o7777 {
                     fs.setattr(io, ino, &SetAttr { mode: Some(mode), ctime: Some(ctx.now), ..SetAttr::default() }, &ctx)?;
                 }
